@@ -1,0 +1,31 @@
+// Builds dist/: one ESM file per package entry, dependencies left external for
+// the consumer's bundler, plus one bundled .d.ts per entry.
+import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import esbuild from 'rollup-plugin-esbuild';
+import { dts } from 'rollup-plugin-dts';
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+const dependencies = Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies });
+const external = (id) =>
+  id.startsWith('node:') || builtinModules.includes(id) || dependencies.some((dep) => id === dep || id.startsWith(`${dep}/`));
+
+const entries = {
+  index: 'src/index.ts',
+  server: 'src/server/index.ts',
+};
+
+export default [
+  {
+    input: entries,
+    external,
+    plugins: [esbuild({ target: 'es2022', sourceMap: true })],
+    output: { dir: 'dist', format: 'esm', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
+  },
+  {
+    input: entries,
+    external,
+    plugins: [dts({ tsconfig: './tsconfig.json' })],
+    output: { dir: 'dist', format: 'esm', entryFileNames: '[name].d.ts', chunkFileNames: 'chunks/[name]-[hash].d.ts' },
+  },
+];

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Makes this machine ready for code-sandbox: a Docker-compatible daemon and the
+# offline base image (`docker`), and the browsers the tests drive (`browsers`).
+# Used by the test command, CI and `npm start`. Idempotent: a second run on a
+# ready machine takes a second or two.
+#
+#   scripts/setup.sh [docker] [browsers]     (default: both)
+#
+#   CODE_SANDBOX_IMAGE   image to make sure of (default code-sandbox/base:bookworm)
+#   DOCKER_HOST          use that daemon (e.g. Podman's socket) instead of starting one
+#   CHROMIUM_PATH        use that Chromium instead of Debian's
+set -euo pipefail
+
+IMAGE="${CODE_SANDBOX_IMAGE:-code-sandbox/base:bookworm}"
+STATE_DIR="${CODE_SANDBOX_STATE_DIR:-/var/tmp/code-sandbox}"
+log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+as_root() {
+  [ "$(id -u)" = 0 ] || die "$1 needs root. Run this script with sudo, or start a Docker daemon yourself and set DOCKER_HOST."
+}
+
+apt_updated=
+apt_install() {
+  as_root "installing $*"
+  if [ -z "$apt_updated" ]; then
+    log "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    apt_updated=1
+  fi
+  log "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+ensure_daemon() {
+  if docker info >/dev/null 2>&1; then
+    log "Docker daemon is up ($(docker info --format '{{.ServerVersion}} {{.Driver}}' 2>/dev/null))"
+    return
+  fi
+  [ -n "${DOCKER_HOST:-}" ] && die "DOCKER_HOST=$DOCKER_HOST does not answer. Start that daemon (for Podman: podman system service --time=0 unix:///run/podman/podman.sock &)."
+  command -v dockerd >/dev/null 2>&1 || apt_install docker.io
+  command -v docker >/dev/null 2>&1 || apt_install docker-cli
+  as_root "starting dockerd"
+  mkdir -p "$STATE_DIR"
+  log "starting dockerd (log: $STATE_DIR/dockerd.log)"
+  nohup dockerd >"$STATE_DIR/dockerd.log" 2>&1 &
+  for _ in $(seq 1 120); do
+    if docker info >/dev/null 2>&1; then
+      log "dockerd is up"
+      return
+    fi
+    sleep 0.5
+  done
+  tail -n 20 "$STATE_DIR/dockerd.log" >&2 || true
+  die "dockerd did not answer within 60 s; see $STATE_DIR/dockerd.log"
+}
+
+# The base image: Debian bookworm with node, npm and python3, built offline with
+# debootstrap from the machine's own apt mirror (there is no image registry here).
+ensure_image() {
+  if docker image inspect "$IMAGE" >/dev/null 2>&1; then
+    log "image $IMAGE is present"
+    return
+  fi
+  [ "$IMAGE" = "code-sandbox/base:bookworm" ] || die "image $IMAGE is missing; pull or build it (this script only builds code-sandbox/base:bookworm)."
+  command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
+  as_root "building the base image"
+  local mirror rootfs
+  # The first plain Debian archive the machine's apt sources name (one-line or deb822).
+  mirror="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
+    | awk '/^(URIs:|deb) / { for (i = 2; i <= NF; i++) if ($i ~ /^https?:.*\/debian\/?$/) { print $i; exit } }' || true)"
+  mirror="${mirror:-http://deb.debian.org/debian}"
+  rootfs="$(mktemp -d /var/tmp/code-sandbox-rootfs.XXXXXX)"
+  trap 'rm -rf "$rootfs"' RETURN
+  # debootstrap's own resolver cannot settle npm's dependencies, so it lays a
+  # minimal system and apt, inside it, installs the toolchains.
+  log "debootstrap bookworm from $mirror (takes 1-2 minutes)"
+  debootstrap --variant=minbase --include=ca-certificates bookworm "$rootfs" "$mirror" >"$STATE_DIR/debootstrap.log" 2>&1 \
+    || { tail -n 30 "$STATE_DIR/debootstrap.log" >&2; die "debootstrap failed; see $STATE_DIR/debootstrap.log"; }
+  cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
+  log "installing node, npm and python3 into the image (takes 1-2 minutes)"
+  { chroot "$rootfs" apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive chroot "$rootfs" apt-get install -y -qq --no-install-recommends \
+      nodejs npm python3 python3-venv python3-pip procps; } >>"$STATE_DIR/debootstrap.log" 2>&1 \
+    || { tail -n 30 "$STATE_DIR/debootstrap.log" >&2; die "installing packages into the image failed; see $STATE_DIR/debootstrap.log"; }
+  # An intercepting proxy signs outbound HTTPS here: trust its CA inside sandboxes
+  # too, or npm fails with SELF_SIGNED_CERT_IN_CHAIN.
+  if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+    cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/"
+    chroot "$rootfs" update-ca-certificates >/dev/null 2>&1
+  fi
+  # The unprivileged user sandboxes run as, and the workspace it owns.
+  chroot "$rootfs" groupadd --gid 1000 sandbox
+  chroot "$rootfs" useradd --uid 1000 --gid 1000 --home-dir /home/sandbox --create-home --shell /bin/bash sandbox
+  mkdir -p "$rootfs/workspace" && chown 1000:1000 "$rootfs/workspace"
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs/etc/resolv.conf"
+  log "importing the root filesystem as $IMAGE"
+  tar -C "$rootfs" -c . | docker import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'WORKDIR /workspace' \
+    --change 'CMD ["/bin/bash"]' \
+    - "$IMAGE" >/dev/null
+  log "image $IMAGE is ready ($(docker image inspect "$IMAGE" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}'))"
+}
+
+# Debian's Chromium: npm cannot download browsers here, and Debian has them.
+ensure_browsers() {
+  local chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  if [ -x "$chromium" ]; then
+    log "Chromium is present ($("$chromium" --version 2>/dev/null | head -n1))"
+    return
+  fi
+  apt_install chromium
+  log "Chromium is ready ($(/usr/bin/chromium --version 2>/dev/null | head -n1))"
+}
+
+mkdir -p "$STATE_DIR" 2>/dev/null || STATE_DIR="$(mktemp -d)"
+parts="${*:-docker browsers}"
+for part in $parts; do
+  case "$part" in
+    docker) ensure_daemon; ensure_image ;;
+    browsers) ensure_browsers ;;
+    *) die "unknown part '$part'; use docker and/or browsers" ;;
+  esac
+done

@@ -1,0 +1,48 @@
+// The test command: makes the machine ready, checks types, runs the Node suites
+// (real Docker) and the browser suites (real Chromium), then prints one summary
+// line, "N passed, N failed, N skipped". Exits non-zero if anything failed.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const statsDir = mkdtempSync(join(tmpdir(), 'code-sandbox-test-'));
+const total = { passes: 0, failures: 0, pending: 0 };
+const problems = [];
+
+function step(name, command, args, { counts = false } = {}) {
+  console.log(`\n━━ ${name}: ${[command, ...args].join(' ')}`);
+  const statsFile = join(statsDir, `${name.replace(/\W+/g, '-')}.json`);
+  const started = Date.now();
+  const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, CS_TEST_STATS: statsFile } });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (counts) {
+    const stats = existsSync(statsFile) ? JSON.parse(readFileSync(statsFile, 'utf8')) : undefined;
+    if (!stats) {
+      problems.push(`${name}: the runner reported no results (exit ${result.status})`);
+      total.failures++;
+    } else {
+      total.passes += stats.passes;
+      total.failures += stats.failures;
+      total.pending += stats.pending;
+      if (result.status !== 0 && stats.failures === 0) {
+        problems.push(`${name}: exited ${result.status} with no failed test`);
+        total.failures++;
+      }
+    }
+  } else if (result.status !== 0) {
+    problems.push(`${name}: exited ${result.status ?? result.signal}`);
+    total.failures++;
+  }
+  console.log(`━━ ${name} done in ${seconds} s (exit ${result.status})`);
+}
+
+const only = process.argv[2]; // `node scripts/test.mjs node` or `browser` runs one suite
+if (!only) step('Setup', 'bash', ['scripts/setup.sh']);
+if (!only) step('Types', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
+if (!only || only === 'node') step('Node suites', 'npx', ['mocha', '--reporter', './scripts/test-reporters/mocha-stats.cjs'], { counts: true });
+if (!only || only === 'browser') step('Browser suites', 'npx', ['web-test-runner'], { counts: true });
+
+for (const problem of problems) console.log(`✗ ${problem}`);
+console.log(`\n${total.passes} passed, ${total.failures} failed, ${total.pending} skipped`);
+process.exit(total.failures === 0 && total.passes > 0 ? 0 : 1);

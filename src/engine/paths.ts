@@ -1,0 +1,51 @@
+/**
+ * Workspace paths. Every engine resolves a caller's path here first, so a path
+ * that escapes the workspace is refused the same way everywhere, before anything
+ * is read or written.
+ */
+import { InvalidPathError } from './errors.js';
+
+/** Where every engine's workspace lives inside its sandbox. */
+export const WORKSPACE = '/workspace';
+
+/**
+ * Resolves `path` (relative to the workspace, or absolute under `/workspace`) to a
+ * normalised relative path such as `src/index.js`; `''` is the workspace itself.
+ * Throws `InvalidPathError` for NUL bytes, and for `..` or absolute paths that
+ * leave the workspace.
+ */
+export function workspaceRelative(path: string): string {
+  if (typeof path !== 'string') throw new InvalidPathError(String(path), 'a path must be a string');
+  if (path.includes('\0')) throw new InvalidPathError(path, 'it contains a NUL byte');
+  if (path.length > 4096) throw new InvalidPathError(path.slice(0, 64) + '…', 'it is longer than 4096 characters');
+  let rest = path.replace(/\\/g, '/');
+  if (rest.startsWith('/')) {
+    if (rest !== WORKSPACE && !rest.startsWith(WORKSPACE + '/')) {
+      throw new InvalidPathError(path, `absolute paths must be inside ${WORKSPACE}`);
+    }
+    rest = rest.slice(WORKSPACE.length);
+  }
+  const parts: string[] = [];
+  for (const part of rest.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (parts.length === 0) throw new InvalidPathError(path, 'it leaves the workspace through ".."');
+      parts.pop();
+    } else {
+      parts.push(part);
+    }
+  }
+  return parts.join('/');
+}
+
+/** Like `workspaceRelative`, but the workspace root itself is refused (a file needs a name). */
+export function workspaceFilePath(path: string): string {
+  const relative = workspaceRelative(path);
+  if (relative === '') throw new InvalidPathError(path, 'it names the workspace folder, not a file');
+  return relative;
+}
+
+/** The absolute in-sandbox path of a workspace-relative path. */
+export function absoluteInWorkspace(relative: string): string {
+  return relative ? `${WORKSPACE}/${relative}` : WORKSPACE;
+}

@@ -1,0 +1,8 @@
+/**
+ * code-sandbox/server: the Node-only entry. Engines that run sandboxes on this
+ * machine's container runtime.
+ */
+export { LocalContainerEngine } from './local-engine/local-container-engine.js';
+export type { LocalContainerEngineOptions } from './local-engine/local-container-engine.js';
+export { OWNER_LABEL } from './local-engine/container-spec.js';
+export type { SandboxLimits } from './local-engine/container-spec.js';

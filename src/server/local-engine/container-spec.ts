@@ -1,0 +1,97 @@
+/**
+ * How a sandbox container is created: hardened by default (no capabilities, no
+ * privilege escalation, an unprivileged user, a read-only root with size-capped
+ * writable tmpfs for the workspace, tmp and home, pids/memory/CPU limits).
+ */
+import type Docker from 'dockerode';
+
+/** Resource limits of one sandbox. */
+export interface SandboxLimits {
+  /** Memory in bytes, swap included (default 1 GiB). */
+  memoryBytes?: number;
+  /** CPU cores, fractions allowed (default 1). */
+  cpus?: number;
+  /** Processes and threads at once (default 256). */
+  pids?: number;
+  /** Size of the workspace tmpfs in bytes (default 512 MiB). */
+  workspaceBytes?: number;
+  /** Largest file the file API reads or writes, in bytes (default 50 MiB). */
+  fileBytes?: number;
+}
+
+/** Label every container the local engine creates carries, so its owner can find them. */
+export const OWNER_LABEL = 'dev.code-sandbox.owner';
+
+export const DEFAULT_LIMITS: Required<SandboxLimits> = {
+  memoryBytes: 1024 * 1024 * 1024,
+  cpus: 1,
+  pids: 256,
+  workspaceBytes: 512 * 1024 * 1024,
+  fileBytes: 50 * 1024 * 1024,
+};
+
+/** Ports published by default: the usual dev server ports (Node, Vite, Python, others). */
+export const DEFAULT_PORTS = [3000, 5173, 8000, 8080];
+
+/** Where HOME points inside the sandbox (a tmpfs, since the root is read-only). */
+export const SANDBOX_HOME = '/home/sandbox';
+
+export interface ContainerSpecInput {
+  image: string;
+  user: string;
+  network: string;
+  ports: number[];
+  limits: Required<SandboxLimits>;
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  name?: string;
+}
+
+/** The Docker Engine API create body for a sandbox. */
+export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreateOptions {
+  const [uid = '1000', gid = uid] = input.user.split(':');
+  const owned = `uid=${uid},gid=${gid}`;
+  const publish = input.network !== 'none';
+  const env = {
+    HOME: SANDBOX_HOME,
+    PATH: '/workspace/node_modules/.bin:/workspace/.venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    TERM: 'xterm-256color',
+    PORT: String(input.ports[0] ?? 3000),
+    HOST: '0.0.0.0',
+    NPM_CONFIG_UPDATE_NOTIFIER: 'false',
+    NPM_CONFIG_FUND: 'false',
+    PIP_DISABLE_PIP_VERSION_CHECK: '1',
+    PYTHONUNBUFFERED: '1',
+    ...input.env,
+  };
+  return {
+    ...(input.name && { name: input.name }),
+    Image: input.image,
+    // PID 1 is Docker's init (it reaps orphans); the sandbox idles until execs arrive.
+    Cmd: ['sleep', 'infinity'],
+    User: input.user,
+    WorkingDir: '/workspace',
+    Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
+    Labels: input.labels,
+    ExposedPorts: publish ? Object.fromEntries(input.ports.map((port) => [`${port}/tcp`, {}])) : {},
+    HostConfig: {
+      Init: true,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      ReadonlyRootfs: true,
+      Tmpfs: {
+        '/workspace': `rw,exec,nosuid,nodev,size=${input.limits.workspaceBytes},mode=0755,${owned}`,
+        '/tmp': 'rw,exec,nosuid,nodev,size=268435456,mode=1777',
+        [SANDBOX_HOME]: `rw,exec,nosuid,nodev,size=268435456,mode=0700,${owned}`,
+      },
+      Memory: input.limits.memoryBytes,
+      MemorySwap: input.limits.memoryBytes,
+      NanoCpus: Math.round(input.limits.cpus * 1e9),
+      PidsLimit: input.limits.pids,
+      NetworkMode: input.network,
+      PortBindings: publish
+        ? Object.fromEntries(input.ports.map((port) => [`${port}/tcp`, [{ HostIp: '127.0.0.1', HostPort: '' }]]))
+        : {},
+    },
+  };
+}

@@ -1,0 +1,358 @@
+/**
+ * The engine on the Docker Engine API: one hardened container per engine, files
+ * moved through exec (tar in, cat out), never through host bind mounts. Works
+ * against Docker and against Podman's Docker-compatible socket (`DOCKER_HOST`).
+ */
+import Docker from 'dockerode';
+import {
+  ContainerEngine,
+  type DevServer,
+  type DevServerOptions,
+  type ExecOptions,
+  type InstallOptions,
+  type ProcessHandle,
+} from '../../engine/container-engine.js';
+import {
+  DevServerError,
+  EngineStateError,
+  EngineUnavailableError,
+  FileNotFoundError,
+  InvalidPathError,
+  LimitExceededError,
+  ProcessError,
+} from '../../engine/errors.js';
+import { flattenTree, contentBytes, type DirEntry, type FileSystemTree, type TreeEntry } from '../../engine/file-system-tree.js';
+import { OutputSubject } from '../../engine/observable.js';
+import { absoluteInWorkspace, workspaceFilePath, workspaceRelative } from '../../engine/paths.js';
+import { planDevServer, planInstall } from '../../engine/stack.js';
+import { abortReason, deadline, raceSignal, sleep, throwIfAborted, type WaitOptions } from '../../engine/wait.js';
+import { containerSpec, DEFAULT_LIMITS, DEFAULT_PORTS, OWNER_LABEL, type SandboxLimits } from './container-spec.js';
+import { startLocalProcess, type LocalProcess } from './local-process.js';
+import { runToEnd, type RunResult } from './run-to-end.js';
+import { DELETE, EXIT, READ_DIR, READ_FILE, shell, UNTAR } from './sandbox-scripts.js';
+import { packEntries } from './workspace-tar.js';
+
+/** Options of `new LocalContainerEngine(...)`. */
+export interface LocalContainerEngineOptions {
+  /** The image sandboxes run, e.g. `code-sandbox/base:bookworm` or `node:22-slim`. */
+  image: string;
+  /** A dockerode client; by default one for `DOCKER_HOST`, else the local Docker socket. */
+  docker?: Docker;
+  /** `bridge` (default: egress for installs, published dev server ports) or `none` (no network at all). */
+  network?: string;
+  /** Container ports published on 127.0.0.1 for dev servers (default 3000, 5173, 8000, 8080). */
+  ports?: number[];
+  /** Resource limits; see `SandboxLimits` for the defaults. */
+  limits?: SandboxLimits;
+  /** `uid:gid` processes run as (default `1000:1000`; never root). */
+  user?: string;
+  /** Extra environment for every process. */
+  env?: Record<string, string>;
+  /** Extra labels on the container. */
+  labels?: Record<string, string>;
+  /** Value of the owner label, to find and remove this owner's containers later (default `local`). */
+  owner?: string;
+  /** Default boot timeout in ms (default 60 s). */
+  bootTimeout?: number;
+  /** Default install timeout in ms (default 10 min). */
+  installTimeout?: number;
+  /** Default wait for a dev server to answer HTTP, in ms (default 60 s). */
+  devServerTimeout?: number;
+}
+
+const LOG_TAIL_BYTES = 4096;
+
+/**
+ * Runs a sandbox in a local Docker (or Podman) container.
+ *
+ * ```ts
+ * const engine = new LocalContainerEngine({ image: 'code-sandbox/base:bookworm' });
+ * await engine.boot();
+ * await engine.mount({ 'main.js': { file: { contents: 'console.log(6 * 7)' } } });
+ * const run = await engine.exec('node', ['main.js']);
+ * run.stream.subscribe((text) => process.stdout.write(text));
+ * console.log(await run.exit); // 0
+ * await engine.teardown();
+ * ```
+ */
+export class LocalContainerEngine extends ContainerEngine {
+  readonly #options: LocalContainerEngineOptions;
+  readonly #docker: Docker;
+  readonly #limits: Required<SandboxLimits>;
+  readonly #ports: number[];
+  #container: Docker.Container | undefined;
+  #creating: Promise<unknown> | undefined;
+  /** Container port to the host port Docker published it on. */
+  readonly #hostPorts = new Map<number, number>();
+  readonly #processes = new Set<LocalProcess>();
+
+  constructor(options: LocalContainerEngineOptions) {
+    super();
+    if (!options?.image) throw new TypeError('LocalContainerEngine needs an `image`, such as "code-sandbox/base:bookworm".');
+    if (options.user !== undefined && /^(0|root)(:|$)/.test(options.user)) {
+      throw new TypeError('LocalContainerEngine never runs sandboxes as root; set `user` to an unprivileged uid:gid such as "1000:1000".');
+    }
+    this.#options = options;
+    this.#docker = options.docker ?? new Docker();
+    this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.#ports = options.ports ?? DEFAULT_PORTS;
+  }
+
+  /** The container's id once booted (for operators and tests). */
+  get containerId(): string | undefined {
+    return this.#container?.id;
+  }
+
+  override async boot(options?: WaitOptions): Promise<void> {
+    if (this.status !== 'idle') throw new EngineStateError(`boot() was already called (the engine is ${this.status}); create a new engine to boot again.`);
+    this.setStatus('booting');
+    const signal = deadline(options, this.#options.bootTimeout ?? 60_000, 'Booting the local container');
+    const creating = this.#create();
+    this.#creating = creating.catch(() => undefined);
+    try {
+      await raceSignal(creating, signal);
+      this.setStatus('ready');
+    } catch (error) {
+      this.setStatus('failed');
+      await this.#removeContainer();
+      throw error;
+    }
+  }
+
+  override async teardown(): Promise<void> {
+    if (this.status === 'torn-down' || this.status === 'tearing-down') return;
+    this.setStatus('tearing-down');
+    await this.#removeContainer();
+    this.#processes.clear();
+    this.setStatus('torn-down');
+  }
+
+  override async mount(files: FileSystemTree, options?: WaitOptions): Promise<void> {
+    this.assertReady('mount files');
+    if (files === null || typeof files !== 'object') throw new TypeError('mount() takes a FileSystemTree object.');
+    const entries = flattenTree(files).map((entry) => ({ ...entry, path: workspaceFilePath(entry.path) }));
+    await this.#untar(entries, options);
+  }
+
+  override async writeFile(path: string, content: string | Uint8Array, options?: WaitOptions): Promise<void> {
+    this.assertReady('write a file');
+    await this.#untar([{ kind: 'file', path: workspaceFilePath(path), contents: content }], options);
+  }
+
+  override async readFile(path: string, options?: WaitOptions): Promise<string> {
+    return new TextDecoder().decode(await this.readFileBytes(path, options));
+  }
+
+  override async readFileBytes(path: string, options?: WaitOptions): Promise<Uint8Array> {
+    this.assertReady('read a file');
+    const relative = workspaceFilePath(path);
+    const result = await this.#run(shell(READ_FILE, absoluteInWorkspace(relative), String(this.#limits.fileBytes)), options);
+    this.#throwFileError(result, path, 'read');
+    return new Uint8Array(result.stdout.buffer, result.stdout.byteOffset, result.stdout.byteLength);
+  }
+
+  override async deleteFile(path: string, options?: WaitOptions): Promise<void> {
+    this.assertReady('delete a file');
+    const result = await this.#run(shell(DELETE, absoluteInWorkspace(workspaceFilePath(path))), options);
+    this.#throwFileError(result, path, 'delete');
+  }
+
+  override async readdir(path: string, options?: WaitOptions): Promise<DirEntry[]> {
+    this.assertReady('list a folder');
+    const result = await this.#run(shell(READ_DIR, absoluteInWorkspace(workspaceRelative(path))), options);
+    this.#throwFileError(result, path, 'list');
+    const kinds: Record<string, DirEntry['kind']> = { f: 'file', d: 'directory', l: 'symlink' };
+    return result.stdout
+      .toString('utf8')
+      .split('\0')
+      .filter(Boolean)
+      .map((line) => ({ name: line.slice(2), kind: kinds[line[0]!] ?? 'other' }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  override async exec(cmd: string, args: string[], options: ExecOptions = {}): Promise<ProcessHandle> {
+    this.assertReady('run a process');
+    if (typeof cmd !== 'string' || cmd === '') throw new TypeError('exec() needs a command, such as exec("node", ["main.js"]).');
+    if (!Array.isArray(args) || args.some((arg) => typeof arg !== 'string')) throw new TypeError('exec() takes its arguments as an array of strings.');
+    const cwd = workspaceRelative(options.cwd ?? '');
+    const killSignal = options.signal || options.timeout !== undefined ? deadline(options, undefined, `"${cmd}"`) : undefined;
+    throwIfAborted(killSignal);
+    const process = await startLocalProcess(this.#container!, {
+      cmd: [cmd, ...args],
+      workingDir: absoluteInWorkspace(cwd),
+      env: options.env ?? {},
+      ...(options.terminal && { terminal: options.terminal }),
+      ...(killSignal && { killSignal }),
+    });
+    this.#processes.add(process);
+    void process.exit.then(() => this.#processes.delete(process));
+    return process;
+  }
+
+  override async installDependencies(options: InstallOptions = {}): Promise<number> {
+    this.assertReady('install dependencies');
+    const signal = deadline(options, this.#options.installTimeout ?? 600_000, 'Installing dependencies');
+    const command = options.command ?? planInstall((await this.readdir('', { signal })).map((entry) => entry.name))?.command;
+    if (!command) {
+      options.onOutput?.('Nothing to install: no package.json, requirements.txt or other manifest in the workspace.\r\n');
+      return 0;
+    }
+    options.onOutput?.(`$ ${command}\r\n`);
+    const install = await this.exec('sh', ['-c', command]);
+    if (options.onOutput) install.stream.subscribe(options.onOutput);
+    return raceSignal(install.exit, signal, () => void install.kill('SIGKILL'));
+  }
+
+  override async startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+    this.assertReady('start a dev server');
+    const port = options.port ?? this.#ports[0]!;
+    if (this.#hostPorts.size === 0) {
+      throw new DevServerError(`This sandbox has no published ports (network "${this.#options.network ?? 'bridge'}"); create the engine with network "bridge" to run a dev server.`, '');
+    }
+    if (!this.#hostPorts.has(port)) {
+      throw new DevServerError(`Port ${port} is not published; use one of ${[...this.#hostPorts.keys()].join(', ')} or add it to the engine's \`ports\`.`, '');
+    }
+    const signal = deadline(options, this.#options.devServerTimeout ?? 60_000, 'Starting the dev server');
+    const command = options.command ?? (await this.#planDevServer(signal));
+    if (!command) {
+      throw new DevServerError('Nothing to start: add a "dev" or "start" script to package.json, add a server.js or app.py, or pass `command`.', '');
+    }
+    const server = await this.exec('sh', ['-c', command], { env: { PORT: String(port), ...options.env } });
+    const logs = new OutputSubject<string>();
+    let tail = '';
+    server.stream.subscribe({
+      next: (chunk) => {
+        tail = (tail + chunk).slice(-LOG_TAIL_BYTES);
+        logs.next(chunk);
+      },
+      complete: () => logs.complete(),
+    });
+    let exitCode: number | undefined;
+    void server.exit.then((code) => (exitCode = code));
+    try {
+      const answering = await this.#waitForHttp(port, signal, () => exitCode);
+      if (answering === undefined) {
+        throw new DevServerError(`The dev server ("${command}") exited with code ${exitCode} before it answered HTTP.`, tail);
+      }
+      return { url: `http://127.0.0.1:${this.#hostPorts.get(answering)}/`, logs, port: answering, process: server };
+    } catch (error) {
+      await server.kill('SIGKILL').catch(() => undefined);
+      if (error instanceof DevServerError) throw error;
+      const reason = signal.aborted ? abortReason(signal) : error;
+      throw new DevServerError(`Nothing answered HTTP on port ${port} (${(reason as Error).message}). Make the server listen on 0.0.0.0 and the port in $PORT.`, tail);
+    }
+  }
+
+  async #create(): Promise<void> {
+    const image = this.#options.image;
+    try {
+      await this.#docker.getImage(image).inspect();
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) {
+        throw new EngineUnavailableError(`The image "${image}" is not on this Docker daemon. ` +
+          (image === 'code-sandbox/base:bookworm' ? 'Build it with `npm run setup`.' : `Pull it with \`docker pull ${image}\`.`));
+      }
+      throw dockerUnreachable(error);
+    }
+    const spec = containerSpec({
+      image,
+      user: this.#options.user ?? '1000:1000',
+      network: this.#options.network ?? 'bridge',
+      ports: this.#ports,
+      limits: this.#limits,
+      env: this.#options.env ?? {},
+      labels: { ...this.#options.labels, [OWNER_LABEL]: this.#options.owner ?? 'local' },
+    });
+    this.#container = await this.#docker.createContainer(spec);
+    await this.#container.start();
+    const info = await this.#container.inspect();
+    for (const [key, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
+      const hostPort = Number(bindings?.[0]?.HostPort);
+      if (hostPort) this.#hostPorts.set(Number.parseInt(key, 10), hostPort);
+    }
+  }
+
+  async #removeContainer(): Promise<void> {
+    await this.#creating; // a create still under way would otherwise leave its container behind
+    const container = this.#container;
+    if (!container) return;
+    try {
+      await container.remove({ force: true, v: true });
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status !== 404 && status !== 409) throw dockerUnreachable(error);
+    }
+  }
+
+  async #run(cmd: string[], options: WaitOptions | undefined, stdin?: Uint8Array): Promise<RunResult> {
+    const signal = deadline(options, 120_000, 'The file operation');
+    return raceSignal(runToEnd(this.#container!, cmd, stdin), signal);
+  }
+
+  async #untar(entries: TreeEntry[], options?: WaitOptions): Promise<void> {
+    for (const entry of entries) {
+      if (entry.kind === 'file' && contentBytes(entry.contents).byteLength > this.#limits.fileBytes) {
+        throw new LimitExceededError(`"${entry.path}" is larger than the ${formatBytes(this.#limits.fileBytes)} file limit; nothing was written. Make it smaller or raise limits.fileBytes.`);
+      }
+      if (entry.kind === 'symlink' && entry.target.includes('\0')) throw new InvalidPathError(entry.target, 'a symlink target contains a NUL byte');
+    }
+    const result = await this.#run(shell(UNTAR), options, await packEntries(entries));
+    if (result.code === 0) return;
+    if (/No space left|Disk quota/i.test(result.stderr)) {
+      throw new LimitExceededError(`The workspace is full (${formatBytes(this.#limits.workspaceBytes)}); delete files or raise limits.workspaceBytes.`);
+    }
+    throw new ProcessError(`Writing files into the sandbox failed (tar exited with ${result.code}): ${result.stderr.trim()}`);
+  }
+
+  #throwFileError(result: RunResult, path: string, verb: string): void {
+    switch (result.code) {
+      case 0:
+        return;
+      case EXIT.notFound:
+        throw new FileNotFoundError(path);
+      case EXIT.isDirectory:
+        throw new InvalidPathError(path, `it is a folder; ${verb} a file inside it, or use readdir()`);
+      case EXIT.notDirectory:
+        throw new InvalidPathError(path, 'it is a file, not a folder');
+      case EXIT.tooLarge:
+        throw new LimitExceededError(`"${path}" is larger than the ${formatBytes(this.#limits.fileBytes)} file limit. Raise limits.fileBytes to ${verb} it.`);
+      default:
+        throw new ProcessError(`Could not ${verb} "${path}" (exit ${result.code}): ${result.stderr.trim()}`);
+    }
+  }
+
+  async #planDevServer(signal: AbortSignal): Promise<string | undefined> {
+    const names = (await this.readdir('', { signal })).map((entry) => entry.name);
+    const packageJson = names.includes('package.json') ? await this.readFile('package.json', { signal }) : undefined;
+    return planDevServer(names, packageJson);
+  }
+
+  /** Polls the published ports (the wanted one first) until one answers HTTP; undefined if the server exits first. */
+  async #waitForHttp(wanted: number, signal: AbortSignal, exitCode: () => number | undefined): Promise<number | undefined> {
+    const ports = [wanted, ...[...this.#hostPorts.keys()].filter((port) => port !== wanted)];
+    for (;;) {
+      throwIfAborted(signal);
+      if (exitCode() !== undefined) return undefined;
+      for (const port of ports) {
+        const ok = await fetch(`http://127.0.0.1:${this.#hostPorts.get(port)}/`, { signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]) })
+          .then(async (response) => (await response.arrayBuffer(), true))
+          .catch(() => false);
+        if (ok) return port;
+      }
+      await sleep(150, signal);
+    }
+  }
+}
+
+function dockerUnreachable(error: unknown): EngineUnavailableError {
+  const where = process.env['DOCKER_HOST'] ?? 'unix:///var/run/docker.sock';
+  return new EngineUnavailableError(
+    `Cannot reach the Docker daemon at ${where} (${(error as Error).message}). Start Docker (\`npm run setup\` does it on Debian), ` +
+      'or set DOCKER_HOST to a running daemon, such as Podman\'s socket.',
+    { cause: error },
+  );
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${Math.round(bytes / 1024 / 1024)} MiB` : `${Math.round(bytes / 1024)} KiB`;
+}

@@ -1,0 +1,123 @@
+/**
+ * A process started with `docker exec`: its hijacked attach socket carries stdin
+ * one way and output the other (multiplexed unless it runs on a terminal).
+ */
+import type { Duplex } from 'node:stream';
+import type Docker from 'dockerode';
+import type { ProcessHandle, ProcessSignal, TerminalSize } from '../../engine/container-engine.js';
+import { OutputSubject } from '../../engine/observable.js';
+import { raceSignal, type WaitOptions } from '../../engine/wait.js';
+import { DockerStreamDemuxer } from './docker-stream.js';
+import { exitCodeOf, runToEnd } from './run-to-end.js';
+import { KILL_MARKED, PROCESS_MARKER, shell } from './sandbox-scripts.js';
+
+/** What `startLocalProcess` needs to know. */
+export interface LocalProcessSpec {
+  cmd: string[];
+  /** Absolute folder in the sandbox. */
+  workingDir: string;
+  env: Record<string, string>;
+  terminal?: TerminalSize;
+  /** Kills the process with SIGKILL when it fires. */
+  killSignal?: AbortSignal;
+}
+
+let counter = 0;
+
+/** Starts a process in `container` and resolves once its streams are attached. */
+export async function startLocalProcess(container: Docker.Container, spec: LocalProcessSpec): Promise<LocalProcess> {
+  const id = `${process.pid.toString(36)}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+  const tty = spec.terminal !== undefined;
+  const env = { ...spec.env, [PROCESS_MARKER]: id };
+  // A terminal gets its size before the program starts (stty on the fresh pty),
+  // so programs that read it once at start-up see the right one.
+  const cmd = spec.terminal
+    ? shell('stty cols "$1" rows "$2" 2>/dev/null; shift 2; exec "$@"', String(spec.terminal.cols), String(spec.terminal.rows), ...spec.cmd)
+    : spec.cmd;
+  const exec = await container.exec({
+    Cmd: cmd,
+    WorkingDir: spec.workingDir,
+    Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: tty,
+  });
+  const socket = (await exec.start({ hijack: true, stdin: true, Tty: tty })) as Duplex;
+  return new LocalProcess(container, exec, socket, id, tty, spec.killSignal);
+}
+
+/** A process in a local container; see `ProcessHandle` for its guarantees. */
+export class LocalProcess implements ProcessHandle {
+  readonly id: string;
+  readonly stream = new OutputSubject<string>();
+  readonly stdout = new OutputSubject<string>();
+  readonly stderr = new OutputSubject<string>();
+  readonly exit: Promise<number>;
+  readonly #container: Docker.Container;
+  readonly #exec: Docker.Exec;
+  readonly #socket: Duplex;
+  readonly #tty: boolean;
+  #exited = false;
+
+  constructor(container: Docker.Container, exec: Docker.Exec, socket: Duplex, id: string, tty: boolean, killSignal?: AbortSignal) {
+    this.#container = container;
+    this.#exec = exec;
+    this.#socket = socket;
+    this.id = id;
+    this.#tty = tty;
+    const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+    const emit = (kind: 'stdout' | 'stderr', bytes: Uint8Array, final = false) => {
+      const text = decoders[kind].decode(bytes, { stream: !final });
+      if (!text) return;
+      this.stream.next(text);
+      this[kind].next(text);
+    };
+    const demuxer = new DockerStreamDemuxer((kind, payload) => emit(kind, payload));
+    socket.on('data', (chunk: Buffer) => (tty ? emit('stdout', chunk) : demuxer.push(chunk)));
+    const ended = new Promise<void>((resolve) => {
+      socket.once('close', resolve);
+      socket.once('end', resolve);
+      socket.once('error', resolve);
+    });
+    this.exit = ended.then(async () => {
+      emit('stdout', new Uint8Array(), true);
+      emit('stderr', new Uint8Array(), true);
+      const code = await exitCodeOf(exec);
+      this.#exited = true;
+      socket.destroy();
+      for (const subject of [this.stream, this.stdout, this.stderr]) subject.complete();
+      return code;
+    });
+    if (killSignal) {
+      const kill = () => void this.kill('SIGKILL').catch(() => undefined);
+      if (killSignal.aborted) kill();
+      else killSignal.addEventListener('abort', kill, { once: true });
+      void this.exit.then(() => killSignal.removeEventListener('abort', kill));
+    }
+  }
+
+  write(data: string | Uint8Array): Promise<void> {
+    if (this.#exited || this.#socket.writableEnded) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#socket.write(data, (error) => (error ? reject(error) : resolve())));
+  }
+
+  closeInput(): Promise<void> {
+    if (this.#socket.writableEnded) return Promise.resolve();
+    return new Promise((resolve) => this.#socket.end(resolve));
+  }
+
+  async resize(size: TerminalSize): Promise<void> {
+    if (!this.#tty || this.#exited) return;
+    await this.#exec.resize({ h: size.rows, w: size.cols }).catch(() => undefined);
+  }
+
+  async kill(signal: ProcessSignal = 'SIGTERM'): Promise<void> {
+    if (this.#exited) return;
+    await runToEnd(this.#container, shell(KILL_MARKED, signal.replace(/^SIG/, ""), this.id));
+  }
+
+  wait(options?: WaitOptions): Promise<number> {
+    return raceSignal(this.exit, options?.signal);
+  }
+}

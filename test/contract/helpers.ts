@@ -1,0 +1,56 @@
+/** Helpers the contract suite shares; they use only web-platform APIs, so they run in Node and browsers. */
+import type { Observable } from '../../src/engine/observable.js';
+
+/** Resolves with the text seen so far once `predicate` holds for it; rejects after `timeout` ms with what was seen. */
+export function waitForText(stream: Observable<string>, predicate: (text: string) => boolean, timeout = 20_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    let settled = false;
+    const settle = (error?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve(text);
+    };
+    const timer = setTimeout(() => settle(new Error(`Timed out after ${timeout} ms; output so far: ${JSON.stringify(text.slice(-500))}`)), timeout);
+    // Held output arrives inside subscribe(), so settle() must not need the subscription.
+    const subscription = stream.subscribe({
+      next: (chunk) => {
+        text += chunk;
+        if (predicate(text)) settle();
+      },
+      complete: () => settle(predicate(text) ? undefined : new Error(`The stream ended without the expected output; it was: ${JSON.stringify(text.slice(-500))}`)),
+    });
+    if (settled) subscription.unsubscribe();
+    else void Promise.resolve().then(() => settled && subscription.unsubscribe());
+  });
+}
+
+/** Deterministic pseudo-random bytes (a binary payload that compresses badly). */
+export function pseudoRandomBytes(length: number, seed = 1): Uint8Array {
+  const bytes = new Uint8Array(length);
+  let state = seed;
+  for (let i = 0; i < length; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    bytes[i] = state >>> 24;
+  }
+  return bytes;
+}
+
+/** Whether two byte arrays are equal, without chai's slow deep-equal on megabytes. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Runs `fn`, expecting it to reject; returns the error. */
+export async function rejectionOf(fn: () => Promise<unknown>): Promise<Error> {
+  try {
+    await fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('Expected a rejection, but the call succeeded.');
+}
