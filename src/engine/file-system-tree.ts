@@ -66,3 +66,24 @@ export function flattenTree(tree: FileSystemTree, prefix = ''): TreeEntry[] {
 export function contentBytes(contents: string | Uint8Array): Uint8Array {
   return typeof contents === 'string' ? new TextEncoder().encode(contents) : contents;
 }
+
+/** Rebuilds a tree from flattened entries (the inverse of `flattenTree`). */
+export function treeFromEntries(entries: TreeEntry[]): FileSystemTree {
+  // Null-prototype folders, so a file named "__proto__" is a file like any other.
+  const folderOf = (): FileSystemTree => Object.create(null) as FileSystemTree;
+  const root = folderOf();
+  for (const entry of entries) {
+    const names = entry.path.split('/');
+    const name = names.pop()!;
+    let folder = root;
+    for (const part of names) {
+      const node = (folder[part] ??= { directory: folderOf() });
+      if (!('directory' in node)) throw new InvalidPathError(entry.path, `"${part}" is a file, not a folder`);
+      folder = node.directory;
+    }
+    if (entry.kind === 'directory') folder[name] ??= { directory: folderOf() };
+    else if (entry.kind === 'symlink') folder[name] = { file: { symlink: entry.target } };
+    else folder[name] = { file: { contents: entry.contents } };
+  }
+  return root;
+}

@@ -24,14 +24,20 @@ export interface Observable<T> {
 const observableSymbol: symbol =
   (typeof Symbol === 'function' && (Symbol as { observable?: symbol }).observable) || Symbol.for('observable');
 
+/** How many values a subject holds for its first subscriber at most (8 Mi one-character chunks). */
+const HOLD_LIMIT = 8 * 1024 * 1024;
+
 /**
  * A multicast stream that holds what it emits until the first subscriber arrives,
  * so output produced between `exec()` resolving and `subscribe()` is never lost.
  * Later subscribers see values from the moment they subscribe, plus the ending.
+ * What is held is bounded (by total length for strings, by count otherwise): past
+ * the bound the oldest values go, so a stream nobody reads cannot grow forever.
  */
 export class OutputSubject<T> implements Observable<T> {
   #observers = new Set<Partial<Observer<T>>>();
   #pending: T[] | undefined = [];
+  #held = 0;
   #ended: { error?: unknown } | undefined;
 
   /** Emits a value to every subscriber (or holds it until the first one). */
@@ -39,6 +45,8 @@ export class OutputSubject<T> implements Observable<T> {
     if (this.#ended) return;
     if (this.#pending) {
       this.#pending.push(value);
+      this.#held += sizeOf(value);
+      while (this.#held > HOLD_LIMIT && this.#pending.length > 1) this.#held -= sizeOf(this.#pending.shift()!);
       return;
     }
     for (const observer of [...this.#observers]) observer.next?.(value);
@@ -97,6 +105,10 @@ export class OutputSubject<T> implements Observable<T> {
     this.#observers.clear();
     for (const observer of observers) deliverEnd(observer, ending);
   }
+}
+
+function sizeOf(value: unknown): number {
+  return typeof value === 'string' ? value.length : 1;
 }
 
 function deliverEnd<T>(observer: Partial<Observer<T>>, ending: { error?: unknown }): void {

@@ -6,3 +6,7 @@ export { LocalContainerEngine } from './local-engine/local-container-engine.js';
 export type { LocalContainerEngineOptions } from './local-engine/local-container-engine.js';
 export { OWNER_LABEL } from './local-engine/container-spec.js';
 export type { SandboxLimits } from './local-engine/container-spec.js';
+export { createOrchestrator } from './orchestrator/orchestrator.js';
+export type { CreatedSession, Orchestrator } from './orchestrator/orchestrator.js';
+export type { OrchestratorLimits, OrchestratorOptions } from './orchestrator/options.js';
+export type { Session } from './orchestrator/session.js';

@@ -17,6 +17,21 @@ export interface ContractTarget {
   python: boolean;
   /** Whether dependency installs can reach a package registry here. */
   registry: boolean;
+  /** Whether a process can signal itself and then exits with 128 + N (default true). */
+  selfSignals?: boolean;
+  /** Whether stdout and stderr arrive apart (default true; on a WebContainer terminal they merge). */
+  separateStderr?: boolean;
+  /** Whether processes see the workspace at /workspace (default true; a WebContainer's is under its workdir). */
+  workspaceAtRoot?: boolean;
+  /** Whether stdin is a pipe: no echo, and closeInput() ends it (default true; a WebContainer's is a terminal). */
+  pipedStdin?: boolean;
+  /** Whether the test can fetch the dev server's URL (default true; the in-page WebContainer stand-in serves no previews). */
+  fetchableDevServer?: boolean;
+}
+
+/** `it`, or `it.skip` when the target lacks a capability (`false`; undefined means it has it). */
+function itIf(capability: boolean | undefined): Mocha.TestFunction | Mocha.PendingTestFunction {
+  return capability === false ? it.skip : it;
 }
 
 const SLOW = 180_000;
@@ -139,14 +154,14 @@ export function containerEngineContract(name: string, target: ContractTarget): v
         expect((await output).trim()).to.equal('42');
       });
 
-      it('reports non-zero exit codes and 128 + N after signal N', async () => {
+      itIf(target.selfSignals)('reports non-zero exit codes and 128 + N after signal N', async () => {
         const failing = await engine.exec('node', ['-e', 'process.exit(3)']);
         expect(await failing.exit).to.equal(3);
         const killed = await engine.exec('node', ['-e', 'process.kill(process.pid, "SIGKILL")']);
         expect(await killed.exit).to.equal(137);
       });
 
-      it('streams stdout and stderr apart, and both through stream', async () => {
+      itIf(target.separateStderr)('streams stdout and stderr apart, and both through stream', async () => {
         const run = await engine.exec('node', ['-e', 'console.log("to-out"); console.error("to-err")']);
         const [out, err, both] = [collectText(run.stdout), collectText(run.stderr), collectText(run.stream)];
         expect(await run.exit).to.equal(0);
@@ -155,7 +170,7 @@ export function containerEngineContract(name: string, target: ContractTarget): v
         expect(await both).to.contain('to-out\n').and.to.contain('to-err\n');
       });
 
-      it('passes cwd and env to the process', async () => {
+      itIf(target.workspaceAtRoot)('passes cwd and env to the process', async () => {
         await engine.writeFile('sub/marker.txt', 'm');
         const run = await engine.exec('node', ['-e', 'console.log(process.cwd(), process.env.GREETING)'], {
           cwd: 'sub',
@@ -164,7 +179,7 @@ export function containerEngineContract(name: string, target: ContractTarget): v
         expect((await collectText(run.stream)).trim()).to.equal('/workspace/sub hi there');
       });
 
-      it('feeds stdin to a running process and closes it', async () => {
+      itIf(target.pipedStdin)('feeds stdin to a running process and closes it', async () => {
         const run = await engine.exec('node', ['-e', `
           let seen = '';
           process.stdin.on('data', (d) => { seen += d; process.stdout.write(String(d).toUpperCase()); });
@@ -285,12 +300,13 @@ with zipfile.ZipFile('dist/greet-1.0-py3-none-any.whl', 'w') as whl:
         });
       }
 
-      it('starts a dev server whose URL answers HTTP', async () => {
+      itIf(target.fetchableDevServer)('starts a dev server whose URL answers HTTP', async () => {
         await engine.mount({
           'package.json': { file: { contents: JSON.stringify({ name: 'web', private: true, scripts: { start: 'node server.js' } }) } },
           'server.js': {
             file: {
-              contents: `require('http').createServer((req, res) => res.end('hello from ' + req.url))
+              // CORS, so a browser test can read the answer of a preview on another origin.
+              contents: `require('http').createServer((req, res) => res.setHeader('access-control-allow-origin', '*').end('hello from ' + req.url))
                 .listen(process.env.PORT, () => console.log('listening on ' + process.env.PORT));`,
             },
           },

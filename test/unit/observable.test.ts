@@ -54,6 +54,15 @@ describe('OutputSubject', () => {
     expect((caught as Error).message).to.equal('broken');
   });
 
+  it('bounds what it holds for a first subscriber that never comes, dropping the oldest', () => {
+    const subject = new OutputSubject<string>();
+    const chunk = 4 * 1024 * 1024;
+    for (const letter of ['a', 'b', 'c']) subject.next(letter.repeat(chunk));
+    const seen: string[] = [];
+    subject.subscribe((value) => seen.push(value[0]!));
+    expect(seen).to.deep.equal(['b', 'c']);
+  });
+
   it('interoperates through Symbol.observable', () => {
     const subject = new OutputSubject<string>();
     const key = (Symbol as { observable?: symbol }).observable ?? Symbol.for('observable');

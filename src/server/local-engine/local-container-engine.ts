@@ -10,7 +10,6 @@ import {
   type DevServerOptions,
   type ExecOptions,
   type InstallOptions,
-  type ProcessHandle,
 } from '../../engine/container-engine.js';
 import {
   DevServerError,
@@ -28,6 +27,7 @@ import { planDevServer, planInstall } from '../../engine/stack.js';
 import { abortReason, deadline, raceSignal, sleep, throwIfAborted, type WaitOptions } from '../../engine/wait.js';
 import { containerSpec, DEFAULT_LIMITS, DEFAULT_PORTS, OWNER_LABEL, type SandboxLimits } from './container-spec.js';
 import { startLocalProcess, type LocalProcess } from './local-process.js';
+export type { LocalProcess } from './local-process.js';
 import { runToEnd, type RunResult } from './run-to-end.js';
 import { DELETE, EXIT, READ_DIR, READ_FILE, shell, UNTAR } from './sandbox-scripts.js';
 import { packEntries } from './workspace-tar.js';
@@ -61,6 +61,7 @@ export interface LocalContainerEngineOptions {
 }
 
 const LOG_TAIL_BYTES = 4096;
+const NOTHING_TO_INSTALL = 'Nothing to install: no package.json, requirements.txt or other manifest in the workspace.\r\n';
 
 /**
  * Runs a sandbox in a local Docker (or Podman) container.
@@ -170,7 +171,12 @@ export class LocalContainerEngine extends ContainerEngine {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  override async exec(cmd: string, args: string[], options: ExecOptions = {}): Promise<ProcessHandle> {
+  /** The host port (on 127.0.0.1) a container port is published on, if it is. */
+  publishedPort(containerPort: number): number | undefined {
+    return this.#hostPorts.get(containerPort);
+  }
+
+  override async exec(cmd: string, args: string[], options: ExecOptions = {}): Promise<LocalProcess> {
     this.assertReady('run a process');
     if (typeof cmd !== 'string' || cmd === '') throw new TypeError('exec() needs a command, such as exec("node", ["main.js"]).');
     if (!Array.isArray(args) || args.some((arg) => typeof arg !== 'string')) throw new TypeError('exec() takes its arguments as an array of strings.');
@@ -192,15 +198,25 @@ export class LocalContainerEngine extends ContainerEngine {
   override async installDependencies(options: InstallOptions = {}): Promise<number> {
     this.assertReady('install dependencies');
     const signal = deadline(options, this.#options.installTimeout ?? 600_000, 'Installing dependencies');
-    const command = options.command ?? planInstall((await this.readdir('', { signal })).map((entry) => entry.name))?.command;
-    if (!command) {
-      options.onOutput?.('Nothing to install: no package.json, requirements.txt or other manifest in the workspace.\r\n');
+    const install = await raceSignal(this.startInstall(options.command), signal);
+    if (!install) {
+      options.onOutput?.(NOTHING_TO_INSTALL);
       return 0;
     }
-    options.onOutput?.(`$ ${command}\r\n`);
-    const install = await this.exec('sh', ['-c', command]);
-    if (options.onOutput) install.stream.subscribe(options.onOutput);
-    return raceSignal(install.exit, signal, () => void install.kill('SIGKILL'));
+    options.onOutput?.(`$ ${install.command}\r\n`);
+    if (options.onOutput) install.process.stream.subscribe(options.onOutput);
+    return raceSignal(install.process.exit, signal, () => void install.process.kill('SIGKILL'));
+  }
+
+  /**
+   * Starts the install command (given, or inferred from the workspace's files)
+   * and returns its process; `undefined` when there is nothing to install.
+   * For callers that relay the output themselves, such as the orchestrator.
+   */
+  async startInstall(command?: string): Promise<{ command: string; process: LocalProcess } | undefined> {
+    this.assertReady('install dependencies');
+    const line = command ?? planInstall((await this.readdir('')).map((entry) => entry.name))?.command;
+    return line ? { command: line, process: await this.exec('sh', ['-c', line]) } : undefined;
   }
 
   override async startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
@@ -220,6 +236,8 @@ export class LocalContainerEngine extends ContainerEngine {
     const server = await this.exec('sh', ['-c', command], { env: { PORT: String(port), ...options.env } });
     const logs = new OutputSubject<string>();
     let tail = '';
+    // The server's logs reach callers through `logs`; its separate streams are not held for anyone.
+    for (const stream of [server.stdout, server.stderr]) stream.subscribe(() => undefined);
     server.stream.subscribe({
       next: (chunk) => {
         tail = (tail + chunk).slice(-LOG_TAIL_BYTES);

@@ -117,6 +117,19 @@ export class LocalProcess implements ProcessHandle {
     await runToEnd(this.#container, shell(KILL_MARKED, signal.replace(/^SIG/, ""), this.id));
   }
 
+  /**
+   * Stops reading the process's output until `resume()`. Its pipe then fills and
+   * the process blocks on write: flow control for a client that reads slowly.
+   */
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  /** Reads output again after `pause()`. */
+  resume(): void {
+    this.#socket.resume();
+  }
+
   wait(options?: WaitOptions): Promise<number> {
     return raceSignal(this.exit, options?.signal);
   }

@@ -1,0 +1,86 @@
+// `npm run bench:size`: builds the CDN bundle and prints what a page loads
+// before any sandbox runs (the entry and everything it imports statically) and
+// each lazy chunk, raw and gzipped. Writes bench/results/size.json; exits
+// non-zero when the first load is over budget.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { buildCdn, CDN_DIR, CDN_ENTRY } from '../scripts/build/cdn.mjs';
+
+/** What a page may load before any sandbox runs, gzipped. */
+export const BUDGET_BYTES = 15 * 1024;
+
+/** Splits the build's JS files into the first load (the entry's static import closure) and lazy chunks. */
+export function firstLoad(metafile, entry) {
+  const outputs = Object.entries(metafile.outputs).filter(([file]) => file.endsWith('.js'));
+  const byPath = new Map(outputs);
+  const initial = new Set();
+  const visit = (file) => {
+    if (initial.has(file)) return;
+    initial.add(file);
+    for (const imported of byPath.get(file)?.imports ?? []) if (imported.kind === 'import-statement') visit(imported.path);
+  };
+  visit(outputs.find(([file]) => file.endsWith(`/${entry}`) || file === entry)[0]);
+  return { initial: [...initial], lazy: outputs.map(([file]) => file).filter((file) => !initial.has(file)) };
+}
+
+function measure(file) {
+  const bytes = readFileSync(file);
+  return { file: relative(CDN_DIR, file), raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+}
+
+/** The main modules in a chunk by their share of its (minified) bytes, to say what is in it. */
+function contents(metafile, file, top = 8) {
+  return Object.entries(metafile.outputs[file].inputs)
+    .sort(([, a], [, b]) => b.bytesInOutput - a.bytesInOutput)
+    .slice(0, top)
+    .map(([input, { bytesInOutput }]) => ({ module: input.replace(/^.*node_modules\//, ''), bytes: bytesInOutput }));
+}
+
+const kb = (bytes) => (bytes / 1024).toFixed(1).padStart(7);
+
+async function main() {
+  console.log('building dist/cdn with esbuild...');
+  const metafile = await buildCdn();
+  const { initial, lazy } = firstLoad(metafile, CDN_ENTRY);
+  const rows = (files) => files.map((file) => measure(file)).sort((a, b) => b.gzip - a.gzip);
+  const initialRows = rows(initial);
+  const lazyRows = rows(lazy);
+  const total = (list, key) => list.reduce((sum, row) => sum + row[key], 0);
+  const initialGzip = total(initialRows, 'gzip');
+
+  console.log(`\n${'chunk'.padEnd(52)}${'raw KB'.padStart(8)}${'gzip KB'.padStart(9)}`);
+  const print = (row) => console.log(`${row.file.padEnd(52)}${kb(row.raw)} ${kb(row.gzip)}`);
+  console.log('first load (before any sandbox runs):');
+  initialRows.forEach(print);
+  console.log(`${'  total'.padEnd(52)}${kb(total(initialRows, 'raw'))} ${kb(initialGzip)}   budget ${kb(BUDGET_BYTES).trim()} KB`);
+  console.log('lazy (on Run):');
+  lazyRows.forEach(print);
+  console.log(`${'  total'.padEnd(52)}${kb(total(lazyRows, 'raw'))} ${kb(total(lazyRows, 'gzip'))}`);
+
+  const within = initialGzip <= BUDGET_BYTES;
+  const results = {
+    date: new Date().toISOString(),
+    budget: { gzip: BUDGET_BYTES },
+    initial: { raw: total(initialRows, 'raw'), gzip: initialGzip, chunks: initialRows },
+    lazy: { raw: total(lazyRows, 'raw'), gzip: total(lazyRows, 'gzip'), chunks: lazyRows },
+    initialContents: Object.fromEntries(initial.map((file) => [relative(CDN_DIR, file), contents(metafile, file)])),
+    withinBudget: within,
+  };
+  const out = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'size.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nwrote bench/results/size.json`);
+  if (!within) {
+    console.error(`\n✗ first load is ${kb(initialGzip).trim()} KB gzipped, over the ${kb(BUDGET_BYTES).trim()} KB budget. Largest modules in it:`);
+    for (const [file, modules] of Object.entries(results.initialContents)) {
+      for (const { module, bytes } of modules) console.error(`  ${file}  ${module}  ${kb(bytes).trim()} KB minified`);
+    }
+    console.error('Move what the page does not need before Run behind an import() (see src/element/engine-loader.ts).');
+    process.exit(1);
+  }
+  console.log(`✓ first load ${kb(initialGzip).trim()} KB gzipped, within the ${kb(BUDGET_BYTES).trim()} KB budget`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -1,0 +1,272 @@
+/**
+ * The remote engine: a proxy, over the wire protocol, of a LocalContainerEngine
+ * that a code-sandbox orchestrator runs for this session. Works in browsers
+ * (any engine, Safari included) and in Node (pass `WebSocket` from `ws` where
+ * the runtime has none).
+ */
+import {
+  ContainerEngine,
+  type DevServer,
+  type DevServerOptions,
+  type ExecOptions,
+  type InstallOptions,
+  type ProcessHandle,
+} from '../engine/container-engine.js';
+import { EngineStateError, EngineUnavailableError, LimitExceededError, type SandboxError } from '../engine/errors.js';
+import { contentBytes, flattenTree, type DirEntry, type FileSystemTree } from '../engine/file-system-tree.js';
+import { workspaceFilePath, workspaceRelative } from '../engine/paths.js';
+import { deadline, raceSignal, throwIfAborted, type WaitOptions } from '../engine/wait.js';
+import type { DevServerResult, ExecResult, InstallResult, Request } from '../protocol/messages.js';
+import { entriesToWire } from '../protocol/wire-tree.js';
+import { Connection, type ReconnectOptions, type WebSocketConstructor } from './connection.js';
+import { RemoteProcess } from './remote-process.js';
+
+/** Options of `new RemoteContainerEngine(...)`. */
+export interface RemoteContainerEngineOptions {
+  /** The orchestrator's base URL, e.g. `https://sandbox.example.com` or `http://127.0.0.1:8787`. */
+  url: string;
+  /** The stack, so the server can pick its image (`node`, `python`...). */
+  template?: string;
+  /** An API key, for servers that require one (server-to-server use; never put one in a public page). */
+  apiKey?: string;
+  /** A WebSocket constructor (default: the global one). */
+  WebSocket?: WebSocketConstructor;
+  /** Reconnection after a dropped connection. */
+  reconnect?: ReconnectOptions;
+  /** Heartbeat period in ms (default 15 s). */
+  heartbeat?: number;
+  /** Default boot timeout in ms (default 60 s). */
+  bootTimeout?: number;
+  /** Default wait for installs, in ms (default 10 min). */
+  installTimeout?: number;
+}
+
+/** What the orchestrator answered when the session was created. */
+interface SessionInfo {
+  id: string;
+  token: string;
+  expiresAt: number;
+  websocketUrl: string;
+}
+
+const NOTHING_TO_INSTALL = 'Nothing to install: no package.json, requirements.txt or other manifest in the workspace.\r\n';
+
+/**
+ * Runs a sandbox on a code-sandbox orchestrator.
+ *
+ * ```ts
+ * const engine = new RemoteContainerEngine({ url: 'https://sandbox.example.com' });
+ * await engine.boot();
+ * ```
+ */
+export class RemoteContainerEngine extends ContainerEngine {
+  readonly #options: RemoteContainerEngineOptions;
+  readonly #processes = new Map<number, RemoteProcess>();
+  /** Events for processes whose exec response has not arrived yet. */
+  readonly #early = new Map<number, Parameters<RemoteProcess['receive']>[0][]>();
+  #session: SessionInfo | undefined;
+  #sessionId: string | undefined;
+  #connection: Connection | undefined;
+  #lost: SandboxError | undefined;
+
+  constructor(options: RemoteContainerEngineOptions) {
+    super();
+    if (!options?.url) throw new TypeError('RemoteContainerEngine needs the orchestrator\'s `url`, such as "https://sandbox.example.com".');
+    this.#options = { ...options, url: options.url.replace(/\/+$/, '') };
+  }
+
+  /** The session id on the orchestrator, once booted (kept after teardown, for logs). */
+  get sessionId(): string | undefined {
+    return this.#sessionId;
+  }
+
+  override async boot(options?: WaitOptions): Promise<void> {
+    if (this.status !== 'idle') throw new EngineStateError(`boot() was already called (the engine is ${this.status}); create a new engine to boot again.`);
+    this.setStatus('booting');
+    const signal = deadline(options, this.#options.bootTimeout ?? 60_000, `Starting a sandbox on ${this.#options.url}`);
+    try {
+      const WebSocketImpl = this.#options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+      if (!WebSocketImpl) throw new EngineUnavailableError('This runtime has no WebSocket; pass one as the `WebSocket` option (in Node 20: `import { WebSocket } from "ws"`).');
+      const session = await this.#createSession(signal);
+      this.#session = session;
+      this.#sessionId = session.id;
+      this.#connection = new Connection({
+        websocketUrl: session.websocketUrl,
+        token: session.token,
+        expiresAt: session.expiresAt,
+        WebSocket: WebSocketImpl,
+        ...(this.#options.reconnect && { reconnect: this.#options.reconnect }),
+        ...(this.#options.heartbeat && { heartbeat: this.#options.heartbeat }),
+        onEvent: (message) => {
+          const process = this.#processes.get(message.pid);
+          if (process) process.receive(message);
+          else this.#early.set(message.pid, [...(this.#early.get(message.pid) ?? []), message]);
+        },
+        resumeState: () => Object.fromEntries([...this.#processes].map(([pid, process]) => [String(pid), process.lastSeq])),
+        onFinalClose: (error) => {
+          this.#lost = error;
+          for (const process of this.#processes.values()) process.abandon();
+        },
+      });
+      await raceSignal(this.#connection.ready, signal);
+      this.setStatus('ready');
+    } catch (error) {
+      this.setStatus('failed');
+      await this.#endSession();
+      throw error;
+    }
+  }
+
+  override async teardown(): Promise<void> {
+    if (this.status === 'torn-down' || this.status === 'tearing-down') return;
+    this.setStatus('tearing-down');
+    await this.#endSession();
+    this.setStatus('torn-down');
+  }
+
+  override async mount(files: FileSystemTree, options?: WaitOptions): Promise<void> {
+    this.assertReady('mount files');
+    if (files === null || typeof files !== 'object') throw new TypeError('mount() takes a FileSystemTree object.');
+    const entries = flattenTree(files).map((entry) => ({ ...entry, path: workspaceFilePath(entry.path) }));
+    const wire = entriesToWire(entries);
+    await this.#request({ op: 'mount', entries: wire.entries }, options, wire.payload);
+  }
+
+  override async writeFile(path: string, content: string | Uint8Array, options?: WaitOptions): Promise<void> {
+    this.assertReady('write a file');
+    await this.#request({ op: 'writeFile', path: workspaceFilePath(path) }, options, contentBytes(content));
+  }
+
+  override async readFile(path: string, options?: WaitOptions): Promise<string> {
+    return new TextDecoder().decode(await this.readFileBytes(path, options));
+  }
+
+  override async readFileBytes(path: string, options?: WaitOptions): Promise<Uint8Array> {
+    this.assertReady('read a file');
+    const { payload } = await this.#request({ op: 'readFile', path: workspaceFilePath(path) }, options);
+    return payload ?? new Uint8Array();
+  }
+
+  override async deleteFile(path: string, options?: WaitOptions): Promise<void> {
+    this.assertReady('delete a file');
+    await this.#request({ op: 'deleteFile', path: workspaceFilePath(path) }, options);
+  }
+
+  override async readdir(path: string, options?: WaitOptions): Promise<DirEntry[]> {
+    this.assertReady('list a folder');
+    const { result } = await this.#request({ op: 'readdir', path: workspaceRelative(path) }, options);
+    return result as DirEntry[];
+  }
+
+  override async exec(cmd: string, args: string[], options: ExecOptions = {}): Promise<ProcessHandle> {
+    this.assertReady('run a process');
+    if (typeof cmd !== 'string' || cmd === '') throw new TypeError('exec() needs a command, such as exec("node", ["main.js"]).');
+    if (!Array.isArray(args) || args.some((arg) => typeof arg !== 'string')) throw new TypeError('exec() takes its arguments as an array of strings.');
+    const killSignal = options.signal || options.timeout !== undefined ? deadline(options, undefined, `"${cmd}"`) : undefined;
+    throwIfAborted(killSignal);
+    const cwd = options.cwd === undefined ? undefined : workspaceRelative(options.cwd);
+    const { result } = await this.#request({
+      op: 'exec',
+      cmd,
+      args,
+      ...(cwd !== undefined && { cwd }),
+      ...(options.env && { env: options.env }),
+      ...(options.terminal && { terminal: options.terminal }),
+    });
+    const process = this.#adopt((result as ExecResult).pid);
+    if (killSignal) {
+      const kill = () => void process.kill('SIGKILL').catch(() => undefined);
+      if (killSignal.aborted) kill();
+      else killSignal.addEventListener('abort', kill, { once: true });
+      void process.exit.then(() => killSignal.removeEventListener('abort', kill));
+    }
+    return process;
+  }
+
+  override async installDependencies(options: InstallOptions = {}): Promise<number> {
+    this.assertReady('install dependencies');
+    const signal = deadline(options, this.#options.installTimeout ?? 600_000, 'Installing dependencies');
+    const { result } = await this.#request({ op: 'install', ...(options.command !== undefined && { command: options.command }) }, { signal });
+    const install = result as InstallResult;
+    if (install.pid === null) {
+      options.onOutput?.(NOTHING_TO_INSTALL);
+      return 0;
+    }
+    options.onOutput?.(`$ ${install.command}\r\n`);
+    const process = this.#adopt(install.pid);
+    if (options.onOutput) process.stream.subscribe(options.onOutput);
+    return raceSignal(process.exit, signal, () => void process.kill('SIGKILL').catch(() => undefined));
+  }
+
+  override async startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+    this.assertReady('start a dev server');
+    const { result } = await this.#request(
+      {
+        op: 'devServer',
+        ...(options.command !== undefined && { command: options.command }),
+        ...(options.port !== undefined && { port: options.port }),
+        ...(options.env && { env: options.env }),
+      },
+      { ...(options.signal && { signal: options.signal }), timeout: options.timeout ?? 120_000 },
+    );
+    const server = result as DevServerResult;
+    const process = this.#adopt(server.pid);
+    return { url: server.url, port: server.port, logs: process.stream, process };
+  }
+
+  /** Creates the handle for a pid the server reported, delivering events that arrived first. */
+  #adopt(pid: number): RemoteProcess {
+    const process = new RemoteProcess(pid, {
+      request: (request, payload) => this.#request(request, undefined, payload),
+      ack: (id, seq) => this.#connection?.send({ t: 'ack', pid: id, seq }),
+    });
+    this.#processes.set(pid, process);
+    for (const message of this.#early.get(pid) ?? []) process.receive(message);
+    this.#early.delete(pid);
+    void process.exit.then(() => this.#processes.delete(pid));
+    if (this.#lost) process.abandon();
+    return process;
+  }
+
+  async #request(request: Request, options?: WaitOptions, payload?: Uint8Array): Promise<{ result: unknown; payload: Uint8Array | undefined }> {
+    if (this.#lost) throw this.#lost;
+    const signal = deadline(options, 120_000, `The "${request.op}" request`);
+    return this.#connection!.request(request, payload, signal);
+  }
+
+  async #createSession(signal: AbortSignal): Promise<SessionInfo> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.#options.url}/sessions`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(this.#options.apiKey && { authorization: `Bearer ${this.#options.apiKey}` }),
+        },
+        body: JSON.stringify(this.#options.template ? { template: this.#options.template } : {}),
+        signal,
+      });
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw new EngineUnavailableError(`Cannot reach the sandbox server at ${this.#options.url} (${(error as Error).message}). Check remote-url, that the server runs, and that it allows this page's origin.`, { cause: error });
+    }
+    const body = (await response.json().catch(() => ({}))) as Partial<SessionInfo> & { error?: { code?: string; message?: string } };
+    if (!response.ok || !body.id || !body.token || !body.websocketUrl) {
+      const message = body.error?.message ?? `The sandbox server at ${this.#options.url} answered ${response.status} ${response.statusText}.`;
+      throw body.error?.code === 'CAPACITY' || body.error?.code === 'RATE_LIMITED' ? new LimitExceededError(message) : new EngineUnavailableError(message);
+    }
+    return body as SessionInfo;
+  }
+
+  async #endSession(): Promise<void> {
+    const session = this.#session;
+    const connection = this.#connection;
+    this.#session = undefined;
+    this.#connection = undefined;
+    if (!session) return;
+    const token = connection?.token ?? session.token;
+    connection?.close();
+    for (const process of this.#processes.values()) process.abandon();
+    await fetch(`${this.#options.url}/sessions/${session.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
+  }
+}

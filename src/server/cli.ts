@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+/**
+ * code-sandbox-server: runs the orchestrator on this machine's Docker (or
+ * Podman) engine. Closes gracefully on SIGINT/SIGTERM: every session is torn
+ * down and its container removed.
+ */
+import { parseArgs } from 'node:util';
+import { createOrchestrator } from './orchestrator/orchestrator.js';
+
+const HELP = `Usage: code-sandbox-server [options]
+
+  --port <n>              port to listen on (default 8787; 0 picks a free one)
+  --host <addr>           address to listen on (default 127.0.0.1)
+  --allow-origin <url>    page origin allowed to start sandboxes (repeatable; * for any, development only)
+  --image <name>          sandbox image (default code-sandbox/base:bookworm)
+  --template-image <t=i>  image for a template, e.g. python=python:3.12-slim (repeatable)
+  --preview-url <tmpl>    preview URL template, e.g. https://{session}-{port}.preview.example.com/
+  --public-url <url>      the URL clients reach this server at, when behind a proxy
+  --api-key <key>         API key that may create sessions server-to-server (repeatable; also CODE_SANDBOX_API_KEYS, comma-separated)
+  --require-api-key       require an API key for every session
+  --max-sessions <n>      sessions at once (default 50)
+  --idle-timeout <s>      seconds before a disconnected session is torn down (default 300)
+  --max-lifetime <s>      seconds a session may live (default 1800)
+  --network <mode>        sandbox network: bridge (default) or none
+  --owner <label>         label value of this server's containers (default orchestrator)
+  -h, --help              show this help
+
+Environment: DOCKER_HOST selects the engine (e.g. Podman's socket); CODE_SANDBOX_SECRET signs tokens.`;
+
+function main(): void {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        port: { type: 'string', default: '8787' },
+        host: { type: 'string', default: '127.0.0.1' },
+        'allow-origin': { type: 'string', multiple: true, default: [] },
+        image: { type: 'string' },
+        'template-image': { type: 'string', multiple: true, default: [] },
+        'preview-url': { type: 'string' },
+        'public-url': { type: 'string' },
+        'api-key': { type: 'string', multiple: true, default: [] },
+        'require-api-key': { type: 'boolean', default: false },
+        'max-sessions': { type: 'string' },
+        'idle-timeout': { type: 'string' },
+        'max-lifetime': { type: 'string' },
+        network: { type: 'string' },
+        owner: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${HELP}`);
+    process.exit(2);
+  }
+  const values = parsed.values;
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const number = (name: string, value: string | undefined, scale = 1): number | undefined => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) {
+      console.error(`--${name} must be a non-negative number, not "${value}".`);
+      process.exit(2);
+    }
+    return n * scale;
+  };
+  const images = Object.fromEntries(
+    values['template-image'].map((pair) => {
+      const [template, image] = pair.split('=');
+      if (!template || !image) {
+        console.error(`--template-image takes template=image, such as python=python:3.12-slim, not "${pair}".`);
+        process.exit(2);
+      }
+      return [template, image];
+    }),
+  );
+  const apiKeys = [...values['api-key'], ...(process.env['CODE_SANDBOX_API_KEYS']?.split(',').filter(Boolean) ?? [])];
+  const maxSessions = number('max-sessions', values['max-sessions']);
+  const idleTimeout = number('idle-timeout', values['idle-timeout'], 1000);
+  const maxLifetime = number('max-lifetime', values['max-lifetime'], 1000);
+  const orchestrator = createOrchestrator({
+    allowedOrigins: values['allow-origin'],
+    images,
+    apiKeys,
+    requireApiKey: values['require-api-key'],
+    ...(values.image && { image: values.image }),
+    ...(values['preview-url'] && { previewUrl: values['preview-url'] }),
+    ...(values['public-url'] && { publicUrl: values['public-url'] }),
+    ...(values.network && { network: values.network }),
+    ...(values.owner && { owner: values.owner }),
+    ...(process.env['CODE_SANDBOX_SECRET'] && { secret: process.env['CODE_SANDBOX_SECRET'] }),
+    limits: {
+      ...(maxSessions !== undefined && { sessions: maxSessions }),
+      ...(idleTimeout !== undefined && { idleTimeout }),
+      ...(maxLifetime !== undefined && { maxLifetime }),
+    },
+  });
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    console.error(`[code-sandbox-server] ${signal}: closing sessions and removing their containers...`);
+    orchestrator.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  orchestrator.listen(number('port', values.port), values.host).then(
+    (url) => console.log(`code-sandbox-server listening on ${url}`),
+    (error: unknown) => {
+      console.error(`[code-sandbox-server] cannot start: ${(error as Error).message}`);
+      process.exit(1);
+    },
+  );
+}
+
+main();

@@ -1,0 +1,92 @@
+/** The orchestrator's options, their defaults, and how they are resolved. */
+import { randomBytes } from 'node:crypto';
+import type Docker from 'dockerode';
+import type { SandboxLimits } from '../local-engine/container-spec.js';
+
+/** Limits the orchestrator enforces; every one is configurable. */
+export interface OrchestratorLimits {
+  /** Sessions at once, in total (default 50). */
+  sessions?: number;
+  /** Sessions at once per client address (default 5). */
+  sessionsPerAddress?: number;
+  /** Session creations per minute per client address (default 20). */
+  createsPerMinute?: number;
+  /** A session with no client connected for this long is torn down, in ms (default 5 min). */
+  idleTimeout?: number;
+  /** No session lives longer than this, in ms (default 30 min). */
+  maxLifetime?: number;
+  /** Largest WebSocket message, in bytes (default 64 MiB). */
+  maxMessageBytes?: number;
+  /** Largest file (or mount payload) accepted, in bytes (default 50 MiB). */
+  maxFileBytes?: number;
+  /** Unacknowledged output held per session before its processes are paused, in characters (default 1 MiB). */
+  outputBufferBytes?: number;
+}
+
+/** Options of `createOrchestrator`. */
+export interface OrchestratorOptions {
+  /** Image for sessions with no template match (default `code-sandbox/base:bookworm`). */
+  image?: string;
+  /** Image per template, e.g. `{ python: 'python:3.12-slim' }`. */
+  images?: Record<string, string>;
+  /** Page origins allowed to create and connect to sessions; `*` allows any (development only). */
+  allowedOrigins?: string[];
+  /** API keys that may create sessions without an allowed Origin (server-to-server). */
+  apiKeys?: string[];
+  /** Require an API key for every session creation, even from allowed origins. */
+  requireApiKey?: boolean;
+  /** Secret that signs session tokens (default: random per process). */
+  secret?: string;
+  /** Lifetime of a session token in ms (default 10 min); clients refresh over the socket. */
+  tokenTtl?: number;
+  /**
+   * Preview URL template with `{session}` and `{port}`, e.g.
+   * `https://{session}-{port}.preview.example.com/`. Default:
+   * `http://{session}-{port}.localhost:<listening port>/`.
+   */
+  previewUrl?: string;
+  /** The URL clients reach the orchestrator at, when behind a proxy (default: the listening address). */
+  publicUrl?: string;
+  /** Limits; see `OrchestratorLimits`. */
+  limits?: OrchestratorLimits;
+  /** Per-sandbox resource limits passed to each LocalContainerEngine. */
+  sandboxLimits?: SandboxLimits;
+  /** Sandbox network: `bridge` (default) or `none`. */
+  network?: string;
+  /** Label value marking this orchestrator's containers; those left by an earlier run are removed at start (default `orchestrator`). */
+  owner?: string;
+  /** A dockerode client (default: from DOCKER_HOST, else the local socket). */
+  docker?: Docker;
+  /** Where log lines go (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export type ResolvedOptions = Required<Omit<OrchestratorOptions, 'docker' | 'previewUrl' | 'publicUrl' | 'sandboxLimits'>> &
+  Pick<OrchestratorOptions, 'docker' | 'previewUrl' | 'publicUrl' | 'sandboxLimits'> & { limits: Required<OrchestratorLimits> };
+
+export function resolveOptions(options: OrchestratorOptions): ResolvedOptions {
+  return {
+    image: 'code-sandbox/base:bookworm',
+    images: {},
+    allowedOrigins: [],
+    apiKeys: [],
+    requireApiKey: false,
+    secret: randomBytes(32).toString('hex'),
+    tokenTtl: 10 * 60_000,
+    network: 'bridge',
+    owner: 'orchestrator',
+    log: (line) => process.stderr.write(`[code-sandbox-server] ${line}\n`),
+    ...options,
+    limits: {
+      sessions: 50,
+      sessionsPerAddress: 5,
+      createsPerMinute: 20,
+      idleTimeout: 5 * 60_000,
+      maxLifetime: 30 * 60_000,
+      maxMessageBytes: 64 * 1024 * 1024,
+      maxFileBytes: 50 * 1024 * 1024,
+      outputBufferBytes: 1024 * 1024,
+      ...options.limits,
+    },
+  };
+}

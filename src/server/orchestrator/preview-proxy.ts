@@ -1,0 +1,71 @@
+/**
+ * Preview routing by Host header: `<session>-<port>.<preview host>` goes to that
+ * session's container port. Every preview is its own origin (never a path
+ * prefix, which breaks dev servers' absolute URLs, and never the host page's).
+ */
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+/** A parsed preview host. */
+export interface PreviewTarget {
+  session: string;
+  port: number;
+}
+
+/**
+ * Matches `Host` against the preview host suffix (e.g. `localhost:8787` or
+ * `preview.example.com`); `undefined` when it is not a preview host.
+ */
+export function parsePreviewHost(host: string | undefined, suffix: string): PreviewTarget | undefined {
+  if (!host) return undefined;
+  const lower = host.toLowerCase();
+  if (!lower.endsWith(`.${suffix}`)) return undefined;
+  const match = /^([a-z0-9]{4,64})-(\d{1,5})$/.exec(lower.slice(0, -suffix.length - 1));
+  if (!match) return undefined;
+  const port = Number(match[2]);
+  return port >= 1 && port <= 65535 ? { session: match[1]!, port } : undefined;
+}
+
+/** Proxies one HTTP request to `127.0.0.1:hostPort`, keeping the Host the browser sent. */
+export function proxyHttp(req: IncomingMessage, res: ServerResponse, hostPort: number): void {
+  const upstream = httpRequest(
+    {
+      host: '127.0.0.1',
+      port: hostPort,
+      method: req.method,
+      path: req.url,
+      headers: { ...req.headers, 'x-forwarded-host': req.headers.host ?? '', 'x-forwarded-proto': 'http' },
+    },
+    (response) => {
+      res.writeHead(response.statusCode ?? 502, response.statusMessage, response.headers);
+      response.pipe(res);
+    },
+  );
+  upstream.on('error', () => {
+    if (!res.headersSent) {
+      res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('Nothing answers on this port in the sandbox yet. Start the dev server, then reload.');
+    } else {
+      res.destroy();
+    }
+  });
+  req.pipe(upstream);
+}
+
+/** Proxies a WebSocket upgrade (HMR) by replaying the request head and piping both ways. */
+export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, hostPort: number): void {
+  const upstream = connect(hostPort, '127.0.0.1', () => {
+    const lines = [`${req.method} ${req.url} HTTP/1.1`];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+    if (head.length) upstream.write(head);
+    upstream.pipe(socket).pipe(upstream);
+  });
+  const close = () => {
+    upstream.destroy();
+    socket.destroy();
+  };
+  upstream.on('error', close);
+  socket.on('error', close);
+}

@@ -1,0 +1,280 @@
+/**
+ * One sandbox session: its LocalContainerEngine, its processes' output relays,
+ * and the one WebSocket currently attached. Requests from the wire are served
+ * here; a dropped connection leaves processes running, and the next connection
+ * resumes where the client left off.
+ */
+import { randomBytes } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import { ProtocolError, SandboxError } from '../../engine/errors.js';
+import { treeFromEntries } from '../../engine/file-system-tree.js';
+import { LimitExceededError } from '../../engine/errors.js';
+import { decodeFrame, encodeFrame } from '../../protocol/codec.js';
+import { CLOSE, PROTOCOL_VERSION, type ClientMessage, type Request, type ServerMessage } from '../../protocol/messages.js';
+import { validateClientMessage } from '../../protocol/validate.js';
+import { toWireError } from '../../protocol/wire-errors.js';
+import { entriesFromWire } from '../../protocol/wire-tree.js';
+import type { LocalContainerEngine, LocalProcess } from '../local-engine/local-container-engine.js';
+import { FlowGate, OutputRelay } from './output-relay.js';
+import type { TokenSigner } from './tokens.js';
+
+/** What a session needs from its orchestrator. */
+export interface SessionContext {
+  signer: TokenSigner;
+  previewUrl: (session: string, port: number) => string;
+  maxFileBytes: number;
+  outputBufferBytes: number;
+  log: (line: string) => void;
+}
+
+/** How many answers are kept for resent requests, and the largest payload kept with one. */
+const KEEP_ANSWERS = 256;
+const KEEP_ANSWER_BYTES = 1024 * 1024;
+
+/** What a resent request gets when its answer was too large to keep. */
+function lostAnswer(id: number): ServerMessage {
+  return { t: 'res', id, ok: false, error: toWireError(new ProtocolError('The answer to this request was lost when the connection dropped; run it again.')) };
+}
+
+/** Session ids are DNS labels (they name preview hosts) with 80 bits of randomness. */
+export function newSessionId(): string {
+  return randomBytes(10).toString('hex');
+}
+
+export class Session {
+  readonly id: string;
+  readonly address: string;
+  readonly createdAt = Date.now();
+  readonly engine: LocalContainerEngine;
+  lastActivity = Date.now();
+  readonly #context: SessionContext;
+  readonly #relays = new Map<number, OutputRelay>();
+  readonly #processes = new Map<number, LocalProcess>();
+  readonly #gate: FlowGate;
+  /** Recent answers by request id, and the ids being served now (for resent requests). */
+  readonly #answers = new Map<number, { message: ServerMessage; payload?: Uint8Array }>();
+  readonly #serving = new Set<number>();
+  /** The greeted connection, which gets live output; and one that connected but has not said hello yet. */
+  #socket: WebSocket | undefined;
+  #attaching: WebSocket | undefined;
+  #nextPid = 1;
+  #closed = false;
+
+  constructor(id: string, address: string, engine: LocalContainerEngine, context: SessionContext) {
+    this.id = id;
+    this.address = address;
+    this.engine = engine;
+    this.#context = context;
+    this.#gate = new FlowGate(context.outputBufferBytes);
+  }
+
+  /** Whether a client is connected now. */
+  get connected(): boolean {
+    return this.#socket !== undefined || this.#attaching !== undefined;
+  }
+
+  /** Unacknowledged output held for the client, in characters. */
+  get bufferedOutput(): number {
+    return this.#gate.bytes;
+  }
+
+  /**
+   * Attaches a client's WebSocket, replacing (and closing) any earlier one. The
+   * socket gets live output only after its hello, once what it missed has been
+   * replayed, so output always arrives in sequence.
+   */
+  attach(socket: WebSocket): void {
+    if (this.#closed) {
+      socket.close(CLOSE.sessionEnded, 'The session has ended; create a new one.');
+      return;
+    }
+    this.#socket?.close(CLOSE.replaced, 'Another connection took over this session.');
+    this.#socket = undefined;
+    this.#attaching = socket;
+    this.lastActivity = Date.now();
+    let greeted = false;
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      this.lastActivity = Date.now();
+      let message: ClientMessage;
+      let payload: Uint8Array | undefined;
+      try {
+        const frame = decodeFrame(isBinary ? data : data.toString('utf8'));
+        message = validateClientMessage(frame.message);
+        payload = frame.payload;
+      } catch (error) {
+        this.#reply(socket, { t: 'error', error: toWireError(error) });
+        return;
+      }
+      if (!greeted && message.t !== 'hello') {
+        this.#reply(socket, { t: 'error', error: toWireError(new ProtocolError('The first message on a connection must be hello.')) });
+        return;
+      }
+      if (message.t === 'hello') {
+        if (greeted) return;
+        if (message.v !== PROTOCOL_VERSION) {
+          socket.close(CLOSE.versionMismatch, `This server speaks protocol ${PROTOCOL_VERSION}, the client ${message.v}; update the client.`);
+          return;
+        }
+        if (this.#attaching !== socket) return; // a newer connection took over meanwhile
+        greeted = true;
+        this.#attaching = undefined;
+        this.#socket = socket;
+        this.#reply(socket, { t: 'hello', v: PROTOCOL_VERSION, session: this.id });
+        for (const [pid, relay] of this.#relays) relay.replay(message.resume?.[String(pid)] ?? 0);
+        this.#sweepRelays();
+      } else if (message.t === 'ack') {
+        this.#relays.get(message.pid)?.ack(message.seq);
+        this.#sweepRelays();
+      } else if (message.t === 'ping') {
+        this.#reply(socket, { t: 'pong', n: message.n });
+      } else if (this.#answers.has(message.id)) {
+        // A request resent after a reconnect that was served before the drop: answer it again, do not redo it.
+        const answer = this.#answers.get(message.id)!;
+        this.#reply(socket, answer.message, answer.payload);
+      } else if (!this.#serving.has(message.id)) {
+        void this.#serve(message.id, message, payload);
+      }
+    });
+    socket.on('close', () => {
+      if (this.#socket === socket) this.#socket = undefined;
+      if (this.#attaching === socket) this.#attaching = undefined;
+      this.lastActivity = Date.now();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  /** Drops the client's connection without ending the session, as a network failure would (operators, tests). */
+  disconnect(): void {
+    this.#socket?.terminate();
+    this.#attaching?.terminate();
+  }
+
+  /** Ends the session: closes the client with `reason`, tears the container down. */
+  async close(reason: string, code: number = CLOSE.sessionEnded): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const socket of [this.#socket, this.#attaching]) socket?.close(code, reason.slice(0, 120));
+    this.#socket = undefined;
+    this.#attaching = undefined;
+    for (const relay of this.#relays.values()) relay.dispose();
+    this.#relays.clear();
+    await this.engine.teardown().catch((error: unknown) => this.#context.log(`session ${this.id}: teardown failed: ${String(error)}`));
+  }
+
+  /**
+   * Serves a request and answers on whichever socket is attached when it is
+   * done. The answer is kept for a while, so a request the client resends after
+   * a reconnect is answered once more rather than performed twice.
+   */
+  async #serve(id: number, request: Request, payload: Uint8Array | undefined): Promise<void> {
+    this.#serving.add(id);
+    let answer: { message: ServerMessage; payload?: Uint8Array };
+    try {
+      const { result, bytes } = await this.#perform(request, payload);
+      answer = { message: { t: 'res', id, ok: true, ...(result !== undefined && { result }) }, ...(bytes && { payload: bytes }) };
+    } catch (error) {
+      const reference = error instanceof SandboxError ? undefined : randomBytes(4).toString('hex');
+      if (reference) this.#context.log(`session ${this.id}: ${request.op} failed (reference ${reference}): ${(error as Error)?.stack ?? String(error)}`);
+      answer = { message: { t: 'res', id, ok: false, error: toWireError(error, reference) } };
+    }
+    this.#serving.delete(id);
+    const kept = (answer.payload?.byteLength ?? 0) <= KEEP_ANSWER_BYTES ? answer : { message: lostAnswer(id) };
+    this.#answers.set(id, kept);
+    for (const old of this.#answers.keys()) {
+      if (this.#answers.size <= KEEP_ANSWERS) break;
+      this.#answers.delete(old);
+    }
+    if (this.#socket) this.#reply(this.#socket, answer.message, answer.payload);
+  }
+
+  async #perform(request: Request, payload: Uint8Array | undefined): Promise<{ result?: unknown; bytes?: Uint8Array }> {
+    const engine = this.engine;
+    switch (request.op) {
+      case 'mount':
+        this.#checkSize(payload);
+        await engine.mount(treeFromEntries(entriesFromWire(request.entries, payload)));
+        return {};
+      case 'writeFile':
+        this.#checkSize(payload);
+        await engine.writeFile(request.path, payload ?? new Uint8Array());
+        return {};
+      case 'readFile':
+        return { bytes: await engine.readFileBytes(request.path) };
+      case 'deleteFile':
+        await engine.deleteFile(request.path);
+        return {};
+      case 'readdir':
+        return { result: await engine.readdir(request.path) };
+      case 'exec': {
+        const process = await engine.exec(request.cmd, request.args, {
+          ...(request.cwd !== undefined && { cwd: request.cwd }),
+          ...(request.env && { env: request.env }),
+          ...(request.terminal && { terminal: request.terminal }),
+        });
+        return { result: { pid: this.#track(process, [[1, process.stdout], [2, process.stderr]]) } };
+      }
+      case 'install': {
+        const install = await engine.startInstall(request.command);
+        if (!install) return { result: { pid: null, command: null } };
+        return { result: { pid: this.#track(install.process, [[1, install.process.stream]]), command: install.command } };
+      }
+      case 'devServer': {
+        const server = await engine.startDevServer({
+          ...(request.command !== undefined && { command: request.command }),
+          ...(request.port !== undefined && { port: request.port }),
+          ...(request.env && { env: request.env }),
+        });
+        const pid = this.#track(server.process as LocalProcess, [[1, server.logs]]);
+        return { result: { pid, port: server.port, url: this.#context.previewUrl(this.id, server.port) } };
+      }
+      case 'stdin':
+        await this.#process(request.pid).write(payload ?? new Uint8Array());
+        return {};
+      case 'closeInput':
+        await this.#process(request.pid).closeInput();
+        return {};
+      case 'resize':
+        await this.#process(request.pid).resize({ cols: request.cols, rows: request.rows });
+        return {};
+      case 'kill':
+        await this.#process(request.pid).kill(request.signal);
+        return {};
+      case 'token':
+        return { result: this.#context.signer.issue(this.id) };
+    }
+  }
+
+  #track(process: LocalProcess, outputs: ConstructorParameters<typeof OutputRelay>[2]): number {
+    const pid = this.#nextPid++;
+    this.#processes.set(pid, process);
+    this.#relays.set(pid, new OutputRelay(pid, process, outputs, process.exit, this.#gate, (message) => this.#send(message)));
+    // The streams the relay does not read would hold their output for a first subscriber that never comes.
+    for (const stream of [process.stream, process.stdout, process.stderr]) stream.subscribe(() => undefined);
+    void process.exit.then(() => this.#processes.delete(pid));
+    return pid;
+  }
+
+  #process(pid: number): LocalProcess {
+    const process = this.#processes.get(pid);
+    if (!process) throw new ProtocolError(`No running process ${pid} in this session (it may have exited).`);
+    return process;
+  }
+
+  #checkSize(payload: Uint8Array | undefined): void {
+    if (payload && payload.byteLength > this.#context.maxFileBytes) {
+      throw new LimitExceededError(`The files are larger than this server's ${Math.round(this.#context.maxFileBytes / 1048576)} MiB limit; nothing was written.`);
+    }
+  }
+
+  #sweepRelays(): void {
+    for (const [pid, relay] of this.#relays) if (relay.finished) this.#relays.delete(pid);
+  }
+
+  #send(message: ServerMessage): void {
+    if (this.#socket) this.#reply(this.#socket, message);
+  }
+
+  #reply(socket: WebSocket, message: ServerMessage, payload?: Uint8Array): void {
+    if (socket.readyState === socket.OPEN) socket.send(encodeFrame(message, payload));
+  }
+}

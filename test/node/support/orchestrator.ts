@@ -1,0 +1,32 @@
+/** Starting real orchestrators on the real Docker daemon for tests, and looking at what they leave. */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { WebSocket } from 'ws';
+import { RemoteContainerEngine, type WebSocketConstructor } from '../../../src/index.js';
+import { createOrchestrator, type Orchestrator, type OrchestratorOptions } from '../../../src/server/index.js';
+
+const run = promisify(execFile);
+let counter = 0;
+
+/** A unique owner label per orchestrator, so parallel runs never reap each other's containers. */
+export function testOwner(name: string): string {
+  return `test-${name}-${process.pid}-${counter++}`;
+}
+
+export async function startOrchestrator(options: OrchestratorOptions = {}): Promise<{ orchestrator: Orchestrator; url: string; owner: string }> {
+  const owner = options.owner ?? testOwner('orch');
+  const orchestrator = createOrchestrator({ log: () => undefined, ...options, owner });
+  const url = await orchestrator.listen(0);
+  return { orchestrator, url, owner };
+}
+
+/** A remote engine for Node, with `ws` as its WebSocket. */
+export function remoteEngine(url: string, options: Partial<ConstructorParameters<typeof RemoteContainerEngine>[0]> = {}): RemoteContainerEngine {
+  return new RemoteContainerEngine({ url, WebSocket: WebSocket as unknown as WebSocketConstructor, ...options });
+}
+
+/** Ids of containers matching a `docker ps` filter. */
+export async function containers(filter: string): Promise<string[]> {
+  const { stdout } = await run('docker', ['ps', '-aq', '--filter', filter]);
+  return stdout.split('\n').filter(Boolean);
+}
