@@ -12,12 +12,13 @@ const external = (id) =>
 
 const entries = {
   index: 'src/index.ts',
+  define: 'src/define.ts',
   server: 'src/server/index.ts',
 };
 
 export default [
   {
-    input: entries,
+    input: { ...entries, cli: 'src/server/cli.ts' },
     external,
     plugins: [esbuild({ target: 'es2022', sourceMap: true })],
     output: { dir: 'dist', format: 'esm', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },

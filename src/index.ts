@@ -36,3 +36,33 @@ export { WORKSPACE } from './engine/paths.js';
 export { inferStack } from './engine/stack.js';
 export type { Stack } from './engine/stack.js';
 export type { WaitOptions } from './engine/wait.js';
+export { RemoteContainerEngine } from './remote/remote-container-engine.js';
+export type { RemoteContainerEngineOptions } from './remote/remote-container-engine.js';
+export type { ReconnectOptions, WebSocketConstructor, WebSocketLike } from './remote/connection.js';
+export { PROTOCOL_VERSION } from './protocol/messages.js';
+export { BrowserContainerEngine } from './browser-engine/browser-container-engine.js';
+export type { BrowserContainerEngineOptions } from './browser-engine/browser-container-engine.js';
+export type { WebContainerApi } from './browser-engine/webcontainer-api.js';
+export { selectEngine, isSelectionError } from './selection/select-engine.js';
+export type {
+  BrowserFamily,
+  EngineChoice,
+  EngineEnvironment,
+  EngineKind,
+  EngineSelection,
+  RequestedEngine,
+  SelectionConfig,
+  SelectionError,
+} from './selection/select-engine.js';
+export { browserFamily, detectEnvironment } from './selection/detect-environment.js';
+export type { EnvironmentSource } from './selection/detect-environment.js';
+export { CodeSandboxElement } from './element/code-sandbox.js';
+export type { EngineFactory, EngineOptions } from './element/engine-loader.js';
+export type { Layout, RunOn, SandboxConfig, Theme } from './element/sandbox-config.js';
+export type { SandboxStatus } from './element/sandbox-status.js';
+export { EngineSelectedEvent } from './element/events/engine-selected-event.js';
+export { ExitEvent } from './element/events/exit-event.js';
+export { OutputEvent } from './element/events/output-event.js';
+export { SandboxErrorEvent } from './element/events/error-event.js';
+export { ServerReadyEvent } from './element/events/server-ready-event.js';
+export { StatusEvent } from './element/events/status-event.js';

@@ -1,0 +1,360 @@
+import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { property } from 'lit/decorators.js';
+import { classMap } from 'lit/directives/class-map.js';
+import { keyed } from 'lit/directives/keyed.js';
+import { styleMap } from 'lit/directives/style-map.js';
+import type { ContainerEngine, ExecOptions, ProcessHandle } from '../engine/container-engine.js';
+import type { FileSystemTree } from '../engine/file-system-tree.js';
+import type { Stack } from '../engine/stack.js';
+import { detectEnvironment } from '../selection/detect-environment.js';
+import type { EngineChoice, EngineEnvironment, RequestedEngine } from '../selection/select-engine.js';
+import { codeSandboxStyles } from './code-sandbox.styles.js';
+import { ColorSchemeController } from './controllers/color-scheme-controller.js';
+import { EngineController, type RunRequest } from './controllers/engine-controller.js';
+import { PreviewController, previewSandbox } from './controllers/preview-controller.js';
+import { RunTriggerController } from './controllers/run-trigger-controller.js';
+import { loadEngine, type EngineFactory } from './engine-loader.js';
+import { OutputEvent } from './events/output-event.js';
+import { fetchTree, filesFromChildren } from './files/collect-files.js';
+import { mergeTrees } from './files/tree-builder.js';
+import { defaultCommand } from './run-command.js';
+import {
+  readPageDefaults,
+  resolveConfig,
+  unknownAttributeProblems,
+  type Layout,
+  type RawConfig,
+  type RunOn,
+  type SandboxConfig,
+  type Theme,
+} from './sandbox-config.js';
+import type { SandboxStatus } from './sandbox-status.js';
+import { TerminalController } from './terminal/terminal-controller.js';
+
+/**
+ * A runnable code example: the code, a Run button, a terminal and a preview of
+ * its dev server. It runs in the reader's browser (WebContainers, Node.js) or on
+ * a server (any stack, any browser), says which and why, and falls back to the
+ * server when the browser engine cannot start. Register it with
+ * `import 'code-sandbox/define'`.
+ *
+ * @tagname code-sandbox
+ * @summary Makes a code example runnable, in the browser or on a server.
+ *
+ * @fires cs-engine-selected - An engine was chosen (again on fallback); `detail: {engine, reason}`.
+ * @fires cs-status - The status changed; `detail: {status, message}`.
+ * @fires cs-output - The install step or the command printed; `detail: {data}`.
+ * @fires cs-exit - The command or dev server exited; `detail: {code}`.
+ * @fires cs-server-ready - A dev server answers; `detail: {url, port}`.
+ * @fires cs-error - The run cannot go on; `detail: {message, error}`. The message is also shown.
+ *
+ * @slot - The example's files: children with `data-file="path"` (`<pre>`, `<script type="text/plain">`, `<template>`). `<pre>` ones stay visible as the code.
+ *
+ * @csspart base - The element's frame.
+ * @csspart code - The box around the slotted code.
+ * @csspart toolbar - The row with the controls and the status.
+ * @csspart controls - The group of buttons.
+ * @csspart button - Every button.
+ * @csspart run-button - Run.
+ * @csspart stop-button - Stop.
+ * @csspart restart-button - Restart.
+ * @csspart reset-button - Reset files.
+ * @csspart status - The status text (an aria-live region).
+ * @csspart engine - The line saying which engine runs and why.
+ * @csspart warnings - The list of configuration problems.
+ * @csspart panes - The terminal and preview area (its height is the `height` attribute).
+ * @csspart terminal - The terminal pane.
+ * @csspart preview - The preview pane.
+ * @csspart address-bar - The preview's address bar.
+ * @csspart address - The preview's address field.
+ * @csspart reload-button - Reloads the preview.
+ * @csspart open-button - Opens the preview in a new tab.
+ * @csspart frame - The preview's iframe.
+ *
+ * @cssprop --code-sandbox-background - Background colour.
+ * @cssprop --code-sandbox-foreground - Text colour.
+ * @cssprop --code-sandbox-muted - Secondary text colour (status, engine line).
+ * @cssprop --code-sandbox-border-color - Border colour.
+ * @cssprop --code-sandbox-border-radius - Corner radius.
+ * @cssprop --code-sandbox-accent - Run button and focus ring colour.
+ * @cssprop --code-sandbox-accent-text - Text colour on the accent.
+ * @cssprop --code-sandbox-error - Colour of errors and warnings.
+ * @cssprop --code-sandbox-font-family - Interface font.
+ * @cssprop --code-sandbox-font-family-mono - Code and terminal font.
+ * @cssprop --code-sandbox-terminal-background - Terminal background.
+ * @cssprop --code-sandbox-terminal-foreground - Terminal text and cursor colour.
+ * @cssprop --code-sandbox-terminal-selection - Terminal selection colour.
+ */
+export class CodeSandboxElement extends LitElement {
+  static override styles = codeSandboxStyles;
+
+  /** Which engine runs the example: `auto` (default) chooses, `browser` or `remote` insists. */
+  @property() accessor engine: RequestedEngine | undefined = undefined;
+
+  /** The stack (`node`, `python`, `go`, `rust`, `ruby`, `php`, `shell`); inferred from the files when unset. */
+  @property() accessor template: Stack | undefined = undefined;
+
+  /** The code-sandbox server's base URL, for the remote engine; a page-wide default can set it. */
+  @property({ attribute: 'remote-url' }) accessor remoteUrl: string | undefined = undefined;
+
+  /** What Run runs; by default the stack's usual command for the files (e.g. `npm start`, `node index.js`). */
+  @property() accessor command: string | undefined = undefined;
+
+  /** `auto` (default: install when there is a manifest), `none`, or the install command line. */
+  @property() accessor install: string | undefined = undefined;
+
+  /** When the example runs: `click` (default, on Run), `visible` (scrolled into view) or `load`. */
+  @property({ attribute: 'run-on' }) accessor runOn: RunOn | undefined = undefined;
+
+  /** What shows: `terminal` (default), `preview` (a dev server's page) or `split` (both). */
+  @property() accessor layout: Layout | undefined = undefined;
+
+  /** Height of the terminal and preview, as a CSS length (default `20rem`; a bare number means pixels). */
+  @property() accessor height: string | undefined = undefined;
+
+  /** Colours: `light`, `dark`, or `auto` (default, follows the reader's system). */
+  @property() accessor theme: Theme | undefined = undefined;
+
+  /** The dev server's port inside the sandbox (preview layouts); the engine's default when unset. */
+  @property() accessor port: string | undefined = undefined;
+
+  /** Milliseconds the in-browser engine gets to boot before falling back to the server (default 20000). */
+  @property({ attribute: 'boot-timeout' }) accessor bootTimeout: string | undefined = undefined;
+
+  /** The sandbox's accessible name (default "Runnable example"). */
+  @property() accessor label: string | undefined = undefined;
+
+  /** URL of a JSON file tree (`{"index.js": {"file": {"contents": "..."}}}`) to add to the files. */
+  @property() accessor src: string | undefined = undefined;
+
+  /** Files as a tree; they win over `data-file` children, which win over `src`. */
+  @property({ attribute: false }) accessor files: FileSystemTree | undefined = undefined;
+
+  /** Overrides the detected browser capabilities (for tests, or hosts that know better). */
+  @property({ attribute: false }) accessor environment: EngineEnvironment | undefined = undefined;
+
+  /** Creates engines; replace it to supply your own (a custom server client, a test double). */
+  engineFactory: EngineFactory = loadEngine;
+
+  readonly #engine = new EngineController(this, (data) => this.#print(data));
+  readonly #terminal = new TerminalController(this, {
+    container: () => this.renderRoot.querySelector<HTMLElement>('.terminal-box'),
+    onInput: (data) => this.#engine.input(data),
+    onResize: (size) => this.#engine.resize(size),
+  });
+  readonly #preview = new PreviewController(this);
+  readonly #scheme = new ColorSchemeController(this);
+  #config: SandboxConfig = resolveConfig({}).config;
+  #pageDefaults: RawConfig = {};
+  #problems: string[] = [];
+  #attributeProblems: string[] = [];
+  readonly #warned = new Set<string>();
+  #srcTree: { url: string; tree: Promise<FileSystemTree> } | undefined;
+  #appliedScheme: 'light' | 'dark' | undefined;
+
+  constructor() {
+    super();
+    new RunTriggerController(this, () => this.#config.runOn, () => {
+      if (this.#engine.status === 'idle') void this.run();
+    });
+  }
+
+  /** Where the sandbox is: `idle`, `booting`, `installing`, `running`, `exited` or `error`. */
+  get status(): SandboxStatus {
+    return this.#engine.status;
+  }
+
+  /** The status as the reader sees it, e.g. "Exited with code 0". */
+  get statusMessage(): string {
+    return this.#engine.message;
+  }
+
+  /** The engine that runs (or ran) and why; undefined before the first run. */
+  get selection(): EngineChoice | undefined {
+    return this.#engine.selection;
+  }
+
+  /** The booted engine, for advanced use; undefined until a run has booted one. */
+  get container(): ContainerEngine | undefined {
+    return this.#engine.engine;
+  }
+
+  /** The configuration in effect: attributes, page-wide defaults, built-in defaults. */
+  get config(): Readonly<SandboxConfig> {
+    return this.#config;
+  }
+
+  /** Runs the example (stopping a previous run). Resolves once it runs or has failed; never rejects. */
+  async run(): Promise<void> {
+    try {
+      await this.updateComplete;
+      await this.#terminal.open();
+      await this.#engine.run(await this.#request());
+    } catch (error) {
+      this.#engine.fail(error);
+    }
+  }
+
+  /** Stops the running command or dev server (SIGTERM, then SIGKILL), or a boot in progress. */
+  async stop(): Promise<void> {
+    await this.#engine.stop();
+  }
+
+  /** Stops and runs again, on the same engine. */
+  async restart(): Promise<void> {
+    await this.run();
+  }
+
+  /** Stops the run and puts the original files back. */
+  async reset(): Promise<void> {
+    try {
+      await this.#engine.reset(await this.#collectFiles());
+    } catch (error) {
+      this.#engine.fail(error);
+    }
+  }
+
+  /** Runs another process in the sandbox (booting it if needed); rejects when that fails. */
+  async exec(cmd: string, args: string[] = [], options?: ExecOptions): Promise<ProcessHandle> {
+    return this.#engine.exec(await this.#request(), cmd, args, options);
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.#pageDefaults = readPageDefaults(this.ownerDocument);
+    this.#attributeProblems = unknownAttributeProblems(this.getAttributeNames());
+    this.#warn(this.#attributeProblems);
+  }
+
+  protected override willUpdate(_changed: PropertyValues<this>): void {
+    const { config, problems } = resolveConfig(
+      {
+        engine: this.engine, template: this.template, 'remote-url': this.remoteUrl, command: this.command,
+        install: this.install, 'run-on': this.runOn, layout: this.layout, height: this.height, theme: this.theme,
+        port: this.port, 'boot-timeout': this.bootTimeout, label: this.label,
+      },
+      this.#pageDefaults,
+    );
+    this.#config = config;
+    this.#problems = [...this.#attributeProblems, ...problems];
+    this.#warn(problems);
+    this.#preview.show(this.#engine.server?.url);
+  }
+
+  protected override updated(): void {
+    const scheme = this.#colorScheme();
+    if (scheme !== this.#appliedScheme) {
+      this.#appliedScheme = scheme;
+      this.#terminal.applyTheme();
+    }
+  }
+
+  protected override render(): TemplateResult {
+    const config = this.#config;
+    const status = this.#engine.status;
+    const busy = status === 'booting' || status === 'installing';
+    const scheme = this.#colorScheme();
+    return html`
+      <div part="base" class=${classMap({ base: true, [scheme]: true })} role="group" aria-label=${config.label}>
+        <div part="code" class="code"><slot></slot></div>
+        <div part="toolbar" class="toolbar">
+          <div part="controls" class="controls" role="group" aria-label="Sandbox controls">
+            <button part="button run-button" class="run" type="button" ?disabled=${busy} @click=${() => this.run()}>Run</button>
+            <button part="button stop-button" type="button" ?disabled=${!busy && !this.#engine.running} @click=${() => this.stop()}>Stop</button>
+            <button part="button restart-button" type="button" ?disabled=${!this.#engine.running} @click=${() => this.restart()}>Restart</button>
+            <button part="button reset-button" type="button" ?disabled=${busy} @click=${() => this.reset()}>Reset files</button>
+          </div>
+          <span part="status" class=${classMap({ status: true, error: status === 'error' })} role="status" aria-live="polite">${this.#engine.message}</span>
+        </div>
+        ${this.#engine.selection ? html`<p part="engine" class="engine">${this.#engine.selection.reason}</p>` : nothing}
+        ${this.#problems.length
+          ? html`<ul part="warnings" class="warnings" aria-label="Configuration problems">${this.#problems.map((problem) => html`<li>${problem}</li>`)}</ul>`
+          : nothing}
+        <div part="panes" class=${classMap({ panes: true, split: config.layout === 'split' })} style=${styleMap({ height: config.height })}>
+          <div part="terminal" class="terminal" ?hidden=${config.layout === 'preview'}>
+            ${this.#terminal.isOpen ? nothing : html`<p class="placeholder">Press Run to see the output here.</p>`}
+            <div class="terminal-box"></div>
+          </div>
+          ${config.layout === 'terminal' ? nothing : this.#renderPreview()}
+        </div>
+      </div>
+    `;
+  }
+
+  #renderPreview(): TemplateResult {
+    const url = this.#preview.url;
+    return html`
+      <div part="preview" class="preview">
+        <form part="address-bar" class="address-bar" @submit=${this.#navigate}>
+          <button part="button reload-button" type="button" aria-label="Reload the preview" ?disabled=${!url} @click=${() => this.#preview.reload()}>⟳</button>
+          <input part="address" name="address" aria-label="Preview address" .value=${url ?? ''} ?disabled=${!url} />
+          ${url ? html`<a part="open-button" class="open" href=${url} target="_blank" rel="noopener noreferrer">Open in new tab</a>` : nothing}
+        </form>
+        ${url
+          ? keyed(this.#preview.frameKey, html`<iframe part="frame" title="Preview of the example's server" src=${url}
+              sandbox=${previewSandbox(url, location.origin)} referrerpolicy="no-referrer"></iframe>`)
+          : html`<p class="placeholder">The preview appears when the server is ready.</p>`}
+      </div>
+    `;
+  }
+
+  readonly #navigate = (event: SubmitEvent): void => {
+    event.preventDefault();
+    const input = (event.currentTarget as HTMLFormElement).elements.namedItem('address') as HTMLInputElement;
+    const refused = this.#preview.navigate(input.value);
+    if (refused) this.#warn([refused]);
+  };
+
+  #colorScheme(): 'light' | 'dark' {
+    return this.#config.theme === 'auto' ? this.#scheme.preferred : this.#config.theme;
+  }
+
+  async #request(): Promise<RunRequest> {
+    const files = await this.#collectFiles();
+    const config = this.#config;
+    return {
+      files,
+      config,
+      command: config.command ?? (config.layout === 'terminal' ? defaultCommand(files) : undefined),
+      environment: this.environment ?? detectEnvironment(),
+      factory: this.engineFactory,
+      terminalSize: this.#terminal.size,
+    };
+  }
+
+  /** The files a run mounts: `src`, then `data-file` children, then the `files` property, later ones winning. */
+  async #collectFiles(): Promise<FileSystemTree> {
+    const children = filesFromChildren(this);
+    this.#warn(children.problems);
+    let fromSrc: FileSystemTree | undefined;
+    if (this.src) {
+      if (this.#srcTree?.url !== this.src) this.#srcTree = { url: this.src, tree: fetchTree(this.src) };
+      const pending = this.#srcTree;
+      fromSrc = await pending.tree.catch((error: unknown) => {
+        if (this.#srcTree === pending) this.#srcTree = undefined; // try again on the next run
+        throw error;
+      });
+    }
+    return mergeTrees(fromSrc, children.tree, this.files);
+  }
+
+  #print(data: string): void {
+    this.#terminal.write(data);
+    this.dispatchEvent(new OutputEvent({ data }));
+  }
+
+  /** Warns once per problem in the console; problems with the configuration are also listed in the element. */
+  #warn(problems: string[]): void {
+    for (const problem of problems) {
+      if (this.#warned.has(problem)) continue;
+      this.#warned.add(problem);
+      console.warn(`<${this.localName}>: ${problem}`, this);
+    }
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'code-sandbox': CodeSandboxElement;
+  }
+}

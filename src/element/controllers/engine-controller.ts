@@ -1,0 +1,313 @@
+/**
+ * A sandbox's engine and its run: selects the engine, boots it (falling back
+ * from the browser engine to the remote one when boot fails or times out, and
+ * saying so), mounts the files, installs dependencies once, runs the command or
+ * dev server, and tears everything down when the host leaves the page.
+ * Failures become a status, a `cs-error` event and a message; nothing throws
+ * out of `run()`.
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { ContainerEngine, ExecOptions, ProcessHandle, TerminalSize } from '../../engine/container-engine.js';
+import { EngineUnavailableError } from '../../engine/errors.js';
+import type { FileSystemTree } from '../../engine/file-system-tree.js';
+import { inferStack, planInstall } from '../../engine/stack.js';
+import { isSelectionError, selectEngine, type EngineChoice, type EngineEnvironment, type EngineKind } from '../../selection/select-engine.js';
+import type { EngineFactory } from '../engine-loader.js';
+import { EngineSelectedEvent } from '../events/engine-selected-event.js';
+import { ExitEvent } from '../events/exit-event.js';
+import { SandboxErrorEvent } from '../events/error-event.js';
+import { ServerReadyEvent } from '../events/server-ready-event.js';
+import { StatusEvent } from '../events/status-event.js';
+import { topLevelNames } from '../files/tree-builder.js';
+import { commandArgs } from '../run-command.js';
+import type { SandboxConfig } from '../sandbox-config.js';
+import type { SandboxStatus } from '../sandbox-status.js';
+
+/** What a run needs from the element, read when it starts. */
+export interface RunRequest {
+  files: FileSystemTree;
+  config: SandboxConfig;
+  /** What Run runs (terminal layout); undefined lets the dev server pick (preview layouts). */
+  command: string | undefined;
+  environment: EngineEnvironment;
+  factory: EngineFactory;
+  terminalSize: TerminalSize;
+}
+
+/** The element this controller serves. */
+export type EngineHost = ReactiveControllerHost & EventTarget & { readonly isConnected: boolean };
+
+/** How long a stopped process gets after SIGTERM before SIGKILL. */
+const STOP_GRACE_MS = 3000;
+
+const dim = (text: string) => `\x1b[2m${text}\x1b[0m\r\n`;
+
+export class EngineController implements ReactiveController {
+  /** Where the run is. */
+  status: SandboxStatus = 'idle';
+  /** The status as the reader reads it. */
+  message = 'Press Run to start.';
+  /** The engine that runs (or ran) and why; undefined before the first run. */
+  selection: EngineChoice | undefined;
+  /** The booted engine, for `exec()`; undefined when none is booted. */
+  engine: ContainerEngine | undefined;
+  /** The dev server, once it answers (preview layouts). */
+  server: { url: string; port: number } | undefined;
+
+  readonly #host: EngineHost;
+  readonly #output: (data: string) => void;
+  #ready: Promise<ContainerEngine> | undefined;
+  #readyKey = '';
+  #installed = false;
+  #process: ProcessHandle | undefined;
+  #run: AbortController | undefined;
+
+  constructor(host: EngineHost, output: (data: string) => void) {
+    this.#host = host;
+    this.#output = output;
+    host.addController(this);
+  }
+
+  /** Whether a command or dev server is running. */
+  get running(): boolean {
+    return this.#process !== undefined;
+  }
+
+  /** Runs the example: boots the engine if needed, then the command. Stops a previous run first. Never rejects. */
+  async run(request: RunRequest): Promise<void> {
+    await this.stop();
+    const run = new AbortController();
+    this.#run = run;
+    try {
+      const engine = await this.#engine(request, run.signal);
+      await this.#install(engine, request, run.signal);
+      await this.#start(engine, request, run.signal);
+    } catch (error) {
+      if (!run.signal.aborted) this.fail(error);
+    } finally {
+      if (this.#run === run) this.#run = undefined;
+    }
+  }
+
+  /** Boots the engine if needed and starts a process on it (the element's `exec()`). */
+  async exec(request: RunRequest, cmd: string, args: string[], options?: ExecOptions): Promise<ProcessHandle> {
+    const engine = await this.#engine(request, undefined);
+    return engine.exec(cmd, args, options);
+  }
+
+  /** Stops the run: cancels a boot or install, kills the process (SIGTERM, then SIGKILL). */
+  async stop(): Promise<void> {
+    if (this.#run) {
+      this.#run.abort();
+      this.#run = undefined;
+      if (!this.engine) {
+        // The boot was cancelled: the next run boots afresh rather than awaiting it.
+        this.#ready = undefined;
+        this.#readyKey = '';
+      }
+    }
+    const process = this.#process;
+    if (!process) {
+      if (this.status === 'booting' || this.status === 'installing' || this.status === 'running') {
+        this.#setStatus('idle', 'Stopped. Press Run to start again.');
+      }
+      return;
+    }
+    await process.kill('SIGTERM').catch(() => undefined);
+    const exited = await process.wait({ timeout: STOP_GRACE_MS }).then(() => true, () => false);
+    if (!exited) await process.kill('SIGKILL').catch(() => undefined);
+    await process.exit;
+  }
+
+  /** Puts the original files back (over what the run changed) when an engine is booted. */
+  async reset(files: FileSystemTree): Promise<void> {
+    await this.stop();
+    const engine = this.engine;
+    if (!engine || engine.status !== 'ready') {
+      this.#setStatus('idle', 'Files reset. Press Run to start.');
+      return;
+    }
+    try {
+      await engine.mount(files);
+      this.#setStatus('idle', 'Files reset. Press Run to start.');
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** Sends keystrokes to the running process. */
+  input(data: string): void {
+    this.#process?.write(data).catch(() => undefined);
+  }
+
+  /** Resizes the running process's terminal. */
+  resize(size: TerminalSize): void {
+    this.#process?.resize(size).catch(() => undefined);
+  }
+
+  hostConnected(): void {
+    // Engines boot on Run, not on connection.
+  }
+
+  hostDisconnected(): void {
+    // A move within the page disconnects and reconnects in one task: keep the engine then.
+    queueMicrotask(() => {
+      if (!this.#host.isConnected) void this.teardown();
+    });
+  }
+
+  /** Stops everything and releases the engine; the next run boots a new one. */
+  async teardown(): Promise<void> {
+    const engine = this.engine;
+    const ready = this.#ready;
+    this.#ready = undefined;
+    this.#readyKey = '';
+    this.engine = undefined;
+    this.server = undefined;
+    this.#installed = false;
+    await this.stop();
+    await (engine ?? (await ready?.catch(() => undefined)))?.teardown().catch(() => undefined);
+    this.#setStatus('idle', 'Stopped: the sandbox left the page. Press Run to start again.');
+  }
+
+  /** The booted engine for this request, shared by concurrent callers; a new one when the choice changed. */
+  async #engine(request: RunRequest, signal: AbortSignal | undefined): Promise<ContainerEngine> {
+    const { config, files, environment } = request;
+    const stack = config.template ?? inferStack(topLevelNames(files));
+    const selection = selectEngine({ engine: config.engine, stack, remoteConfigured: config.remoteUrl !== undefined }, environment);
+    if (isSelectionError(selection)) throw new EngineUnavailableError(selection.error);
+    const key = JSON.stringify([selection, config.remoteUrl, stack]);
+    if (this.#ready && this.#readyKey === key) return this.#ready;
+    const previous = this.engine;
+    this.engine = undefined;
+    this.#installed = false;
+    await previous?.teardown().catch(() => undefined);
+    this.#readyKey = key;
+    const ready = this.#select(selection, request, signal);
+    this.#ready = ready;
+    ready.catch(() => {
+      if (this.#ready === ready) {
+        this.#ready = undefined;
+        this.#readyKey = '';
+      }
+    });
+    return ready;
+  }
+
+  async #select(selection: EngineChoice, request: RunRequest, signal: AbortSignal | undefined): Promise<ContainerEngine> {
+    this.#announce(selection);
+    try {
+      return await this.#boot(selection.engine, request, signal);
+    } catch (error) {
+      if (signal?.aborted || selection.engine !== 'browser' || selection.fallback !== 'remote') throw error;
+      const reason = `Running on a server: the in-browser engine could not start (${firstSentence(error)}).`;
+      this.#output(`\x1b[33m${reason}\x1b[0m\r\n`);
+      this.#announce({ engine: 'remote', reason });
+      return this.#boot('remote', request, signal);
+    }
+  }
+
+  async #boot(kind: EngineKind, request: RunRequest, signal: AbortSignal | undefined): Promise<ContainerEngine> {
+    const { config, files, factory } = request;
+    this.#setStatus('booting', kind === 'browser' ? 'Booting the in-browser engine…' : 'Starting a sandbox on the server…');
+    const engine = await factory(kind, { remoteUrl: config.remoteUrl, template: config.template, bootTimeout: config.bootTimeout });
+    try {
+      await engine.boot({ ...(signal ? { signal } : {}), ...(kind === 'browser' ? { timeout: config.bootTimeout } : {}) });
+      this.#setStatus('booting', 'Copying the files…');
+      await engine.mount(files, signal ? { signal } : {});
+    } catch (error) {
+      await engine.teardown().catch(() => undefined);
+      throw error;
+    }
+    this.engine = engine;
+    return engine;
+  }
+
+  async #install(engine: ContainerEngine, { config, files }: RunRequest, signal: AbortSignal): Promise<void> {
+    if (this.#installed || config.install === 'none') return;
+    const command = config.install === 'auto' ? planInstall(topLevelNames(files))?.command : config.install;
+    if (command === undefined) return;
+    this.#setStatus('installing', 'Installing dependencies…');
+    this.#output(dim(`$ ${command}`));
+    const code = await engine.installDependencies({
+      signal,
+      onOutput: (chunk) => this.#output(chunk),
+      ...(config.install === 'auto' ? {} : { command }),
+    });
+    if (code !== 0) {
+      throw new Error(`Installing dependencies failed with exit code ${code} (the terminal shows why). Fix the manifest or the install attribute, then press Run.`);
+    }
+    this.#installed = true;
+  }
+
+  async #start(engine: ContainerEngine, request: RunRequest, signal: AbortSignal): Promise<void> {
+    const { config, command } = request;
+    if (config.layout === 'terminal') {
+      if (command === undefined) {
+        throw new Error('Nothing to run: add a command attribute (such as command="node index.js") or an entry file such as index.js.');
+      }
+      this.#output(dim(`$ ${command}`));
+      const [cmd, args] = commandArgs(command);
+      const process = await engine.exec(cmd, args, { terminal: request.terminalSize });
+      this.#attach(process, signal, true);
+      this.#setStatus('running', `Running ${command}`);
+      return;
+    }
+    this.#setStatus('running', 'Starting the dev server…');
+    if (command !== undefined) this.#output(dim(`$ ${command}`));
+    const server = await engine.startDevServer({
+      signal,
+      ...(command !== undefined ? { command } : {}),
+      ...(config.port !== undefined ? { port: config.port } : {}),
+    });
+    server.logs.subscribe((chunk) => this.#output(chunk));
+    this.#attach(server.process, signal, false);
+    this.server = { url: server.url, port: server.port };
+    this.#setStatus('running', `Dev server running on port ${server.port}`);
+    this.#host.dispatchEvent(new ServerReadyEvent({ url: server.url, port: server.port }));
+  }
+
+  /** Makes `process` the running one: its output (unless already shown) goes to the terminal, its exit to the status. */
+  #attach(process: ProcessHandle, signal: AbortSignal, showOutput: boolean): void {
+    if (signal.aborted) {
+      void process.kill('SIGKILL');
+      throw signal.reason;
+    }
+    this.#process = process;
+    if (showOutput) process.stream.subscribe((chunk) => this.#output(chunk));
+    void process.exit.then((code) => {
+      if (this.#process !== process) return;
+      this.#process = undefined;
+      this.server = undefined;
+      this.#setStatus('exited', `Exited with code ${code}`);
+      this.#host.dispatchEvent(new ExitEvent({ code }));
+    });
+  }
+
+  #announce(selection: EngineChoice): void {
+    this.selection = selection;
+    this.#host.requestUpdate();
+    this.#host.dispatchEvent(new EngineSelectedEvent({ engine: selection.engine, reason: selection.reason }));
+  }
+
+  /** Shows a failure that happened outside the controller (loading files, the terminal): status, message, `cs-error`. */
+  fail(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.#setStatus('error', message);
+    this.#host.dispatchEvent(new SandboxErrorEvent({ message, error }));
+  }
+
+  #setStatus(status: SandboxStatus, message: string): void {
+    if (this.status === status && this.message === message) return;
+    this.status = status;
+    this.message = message;
+    this.#host.requestUpdate();
+    this.#host.dispatchEvent(new StatusEvent({ status, message }));
+  }
+}
+
+/** The first sentence of an error's message, for a one-line reason. */
+function firstSentence(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return (/^[^\n]*?[.!?](?=\s|$)/.exec(message)?.[0] ?? message.split('\n')[0] ?? message).replace(/[.!?]$/, '');
+}

@@ -1,0 +1,32 @@
+/** What Run runs: the author's command line, or the stack's default for the files. DOM-free. */
+import type { FileSystemTree } from '../engine/file-system-tree.js';
+import { planDevServer } from '../engine/stack.js';
+import { topLevelNames, topLevelText } from './files/tree-builder.js';
+
+/**
+ * The default command for a tree: package.json's `dev`/`start` script or a
+ * conventional entry file (the same rules as a dev server), else the only
+ * top-level script. Undefined when nothing says.
+ */
+export function defaultCommand(tree: FileSystemTree): string | undefined {
+  const names = topLevelNames(tree);
+  const planned = planDevServer(names, topLevelText(tree, 'package.json'));
+  if (planned) return planned;
+  const scripts = names.filter((name) => /\.(m?js|cjs|py|sh)$/.test(name));
+  if (scripts.length !== 1) return undefined;
+  const script = scripts[0]!;
+  return script.endsWith('.py') ? `python3 ${script}` : script.endsWith('.sh') ? `sh ${script}` : `node ${script}`;
+}
+
+/** Characters that need a shell to mean what the author meant. */
+const SHELL_SYNTAX = /[|&;<>()$`\\"'*?[\]#~={}\n]/;
+
+/**
+ * A command line as `exec` arguments: split on spaces when it is a plain
+ * command (so it runs without a shell, on every engine), else `sh -c line`.
+ */
+export function commandArgs(line: string): [cmd: string, args: string[]] {
+  if (SHELL_SYNTAX.test(line)) return ['sh', ['-c', line]];
+  const [cmd = 'true', ...args] = line.trim().split(/\s+/);
+  return [cmd, args];
+}
