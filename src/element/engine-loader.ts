@@ -11,7 +11,7 @@ import type { EngineKind } from '../selection/select-engine.js';
 export interface EngineOptions {
   /** The orchestrator's base URL (remote engine). */
   remoteUrl?: string | undefined;
-  /** The example's stack, so the server picks a matching image (remote engine). */
+  /** The example's stack (the `template` attribute, else inferred from the files), so the server picks a matching image (remote engine). */
   template?: Stack | undefined;
   /** Milliseconds the engine gets to boot. */
   bootTimeout: number;

@@ -11,15 +11,13 @@ import type { CodeSandboxElement } from '../../src/element/code-sandbox.js';
 import { loadEngine } from '../../src/element/engine-loader.js';
 import { previewSandbox } from '../../src/element/controllers/preview-controller.js';
 import type { EngineEnvironment } from '../../src/selection/select-engine.js';
+import { part, terminalText } from './element-support/sandbox-dom.js';
 import { TestDoubleEngine, testDoubleFactory, type TestDoubleBehaviour } from './element-support/test-double-engine.js';
 
 const chromiumIsolated: EngineEnvironment = { family: 'chromium', crossOriginIsolated: true, sharedArrayBuffer: true };
 const safari: EngineEnvironment = { family: 'webkit', crossOriginIsolated: false, sharedArrayBuffer: false };
 const REMOTE = 'http://127.0.0.1:1';
 
-const part = (el: Element, name: string) => el.shadowRoot!.querySelector<HTMLElement>(`[part~="${name}"]`)!;
-const terminalText = (el: Element) =>
-  [...el.shadowRoot!.querySelectorAll('.xterm-rows > div')].map((row) => row.textContent!.trimEnd()).join('\n');
 
 /** An element wired to test doubles (and optionally a forced environment), not yet run. */
 async function sandbox(
@@ -264,6 +262,17 @@ describe('<code-sandbox> runs, status and events', () => {
     expect(engine.files.get('server.js')).to.equal('x');
     expect(el.status).to.equal('idle');
     expect(TestDoubleEngine.created).to.have.length(1);
+  });
+
+  it('boots a new engine when the kept one is no longer ready', async () => {
+    const el = await sandbox();
+    await el.run();
+    await el.container!.teardown();
+    await el.run();
+    await waitUntil(() => el.status === 'exited');
+    expect(TestDoubleEngine.created).to.have.length(2);
+    expect(el.container).to.equal(TestDoubleEngine.created[1]);
+    expect(TestDoubleEngine.created[1]!.calls).to.include('exec node index.js');
   });
 
   it('exec() runs another process in the booted sandbox', async () => {

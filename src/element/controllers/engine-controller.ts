@@ -10,7 +10,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ContainerEngine, ExecOptions, ProcessHandle, TerminalSize } from '../../engine/container-engine.js';
 import { EngineUnavailableError } from '../../engine/errors.js';
 import type { FileSystemTree } from '../../engine/file-system-tree.js';
-import { inferStack, planInstall } from '../../engine/stack.js';
+import { inferStack, planInstall, type Stack } from '../../engine/stack.js';
 import { isSelectionError, selectEngine, type EngineChoice, type EngineEnvironment, type EngineKind } from '../../selection/select-engine.js';
 import type { EngineFactory } from '../engine-loader.js';
 import { EngineSelectedEvent } from '../events/engine-selected-event.js';
@@ -34,6 +34,9 @@ export interface RunRequest {
   terminalSize: TerminalSize;
 }
 
+/** A run request with its stack: the `template` attribute, else inferred from the files. */
+type StackRequest = RunRequest & { stack: Stack | undefined };
+
 /** The element this controller serves. */
 export type EngineHost = ReactiveControllerHost & EventTarget & { readonly isConnected: boolean };
 
@@ -41,6 +44,7 @@ export type EngineHost = ReactiveControllerHost & EventTarget & { readonly isCon
 const STOP_GRACE_MS = 3000;
 
 const dim = (text: string) => `\x1b[2m${text}\x1b[0m\r\n`;
+const notice = (text: string) => `\x1b[33m${text}\x1b[0m\r\n`;
 
 export class EngineController implements ReactiveController {
   /** Where the run is. */
@@ -79,9 +83,10 @@ export class EngineController implements ReactiveController {
     const run = new AbortController();
     this.#run = run;
     try {
-      const engine = await this.#engine(request, run.signal);
-      await this.#install(engine, request, run.signal);
-      await this.#start(engine, request, run.signal);
+      await this.#onEngine(request, run.signal, async (engine) => {
+        await this.#install(engine, request, run.signal);
+        await this.#start(engine, request, run.signal);
+      });
     } catch (error) {
       if (!run.signal.aborted) this.fail(error);
     } finally {
@@ -91,8 +96,7 @@ export class EngineController implements ReactiveController {
 
   /** Boots the engine if needed and starts a process on it (the element's `exec()`). */
   async exec(request: RunRequest, cmd: string, args: string[], options?: ExecOptions): Promise<ProcessHandle> {
-    const engine = await this.#engine(request, undefined);
-    return engine.exec(cmd, args, options);
+    return this.#onEngine(request, undefined, (engine) => engine.exec(cmd, args, options));
   }
 
   /** Stops the run: cancels a boot or install, kills the process (SIGTERM, then SIGKILL). */
@@ -158,32 +162,57 @@ export class EngineController implements ReactiveController {
 
   /** Stops everything and releases the engine; the next run boots a new one. */
   async teardown(): Promise<void> {
-    const engine = this.engine;
     const ready = this.#ready;
-    this.#ready = undefined;
-    this.#readyKey = '';
-    this.engine = undefined;
+    const engine = this.#forget();
     this.server = undefined;
-    this.#installed = false;
     await this.stop();
     await (engine ?? (await ready?.catch(() => undefined)))?.teardown().catch(() => undefined);
     this.#setStatus('idle', 'Stopped: the sandbox left the page. Press Run to start again.');
   }
 
-  /** The booted engine for this request, shared by concurrent callers; a new one when the choice changed. */
+  /**
+   * Calls `use` with the booted engine. A sandbox kept from an earlier run can end
+   * on its own (the server's lifetime limit, a connection that could not be
+   * restored): then `use` runs again, once, on a new one.
+   */
+  async #onEngine<T>(request: RunRequest, signal: AbortSignal | undefined, use: (engine: ContainerEngine) => Promise<T>): Promise<T> {
+    const booted = this.engine;
+    const engine = await this.#engine(request, signal);
+    try {
+      return await use(engine);
+    } catch (error) {
+      if (signal?.aborted || engine !== booted || !(error instanceof EngineUnavailableError)) throw error;
+      this.#output(notice(`The sandbox had ended (${firstSentence(error)}); starting a new one.`));
+      await this.#forget()?.teardown().catch(() => undefined);
+      return use(await this.#engine(request, signal));
+    }
+  }
+
+  /** Forgets the engine (booted or booting) so the next run boots a new one; returns the booted one to tear down. */
+  #forget(): ContainerEngine | undefined {
+    const engine = this.engine;
+    this.engine = undefined;
+    this.#ready = undefined;
+    this.#readyKey = '';
+    this.#installed = false;
+    return engine;
+  }
+
+  /**
+   * The booted engine for this request, shared by concurrent callers; a new one
+   * when the choice changed or the booted one is no longer ready (torn down, failed).
+   */
   async #engine(request: RunRequest, signal: AbortSignal | undefined): Promise<ContainerEngine> {
     const { config, files, environment } = request;
     const stack = config.template ?? inferStack(topLevelNames(files));
     const selection = selectEngine({ engine: config.engine, stack, remoteConfigured: config.remoteUrl !== undefined }, environment);
     if (isSelectionError(selection)) throw new EngineUnavailableError(selection.error);
     const key = JSON.stringify([selection, config.remoteUrl, stack]);
-    if (this.#ready && this.#readyKey === key) return this.#ready;
-    const previous = this.engine;
-    this.engine = undefined;
-    this.#installed = false;
-    await previous?.teardown().catch(() => undefined);
+    const usable = !this.engine || this.engine.status === 'ready';
+    if (this.#ready && this.#readyKey === key && usable) return this.#ready;
+    await this.#forget()?.teardown().catch(() => undefined);
     this.#readyKey = key;
-    const ready = this.#select(selection, request, signal);
+    const ready = this.#select(selection, { ...request, stack }, signal);
     this.#ready = ready;
     ready.catch(() => {
       if (this.#ready === ready) {
@@ -194,23 +223,23 @@ export class EngineController implements ReactiveController {
     return ready;
   }
 
-  async #select(selection: EngineChoice, request: RunRequest, signal: AbortSignal | undefined): Promise<ContainerEngine> {
+  async #select(selection: EngineChoice, request: StackRequest, signal: AbortSignal | undefined): Promise<ContainerEngine> {
     this.#announce(selection);
     try {
       return await this.#boot(selection.engine, request, signal);
     } catch (error) {
       if (signal?.aborted || selection.engine !== 'browser' || selection.fallback !== 'remote') throw error;
       const reason = `Running on a server: the in-browser engine could not start (${firstSentence(error)}).`;
-      this.#output(`\x1b[33m${reason}\x1b[0m\r\n`);
+      this.#output(notice(reason));
       this.#announce({ engine: 'remote', reason });
       return this.#boot('remote', request, signal);
     }
   }
 
-  async #boot(kind: EngineKind, request: RunRequest, signal: AbortSignal | undefined): Promise<ContainerEngine> {
-    const { config, files, factory } = request;
+  async #boot(kind: EngineKind, request: StackRequest, signal: AbortSignal | undefined): Promise<ContainerEngine> {
+    const { config, files, factory, stack } = request;
     this.#setStatus('booting', kind === 'browser' ? 'Booting the in-browser engine…' : 'Starting a sandbox on the server…');
-    const engine = await factory(kind, { remoteUrl: config.remoteUrl, template: config.template, bootTimeout: config.bootTimeout });
+    const engine = await factory(kind, { remoteUrl: config.remoteUrl, template: stack, bootTimeout: config.bootTimeout });
     try {
       await engine.boot({ ...(signal ? { signal } : {}), ...(kind === 'browser' ? { timeout: config.bootTimeout } : {}) });
       this.#setStatus('booting', 'Copying the files…');
