@@ -1,6 +1,7 @@
 // Builds dist/: one ESM file per package entry, dependencies left external for
-// the consumer's bundler, plus one bundled .d.ts per entry.
-import { readFileSync } from 'node:fs';
+// the consumer's bundler, plus one bundled .d.ts per entry. (dist/cdn, the
+// bundled build for <script> tags, is scripts/build/cdn.mjs's.)
+import { readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import esbuild from 'rollup-plugin-esbuild';
 import { dts } from 'rollup-plugin-dts';
@@ -16,11 +17,18 @@ const entries = {
   server: 'src/server/index.ts',
 };
 
+// Chunk names carry a content hash: without this, every build would leave the
+// previous build's chunks in dist/ and in the published package.
+const cleanChunks = {
+  name: 'clean-chunks',
+  buildStart: () => rmSync(new URL('./dist/chunks/', import.meta.url), { recursive: true, force: true }),
+};
+
 export default [
   {
     input: { ...entries, cli: 'src/server/cli.ts' },
     external,
-    plugins: [esbuild({ target: 'es2022', sourceMap: true })],
+    plugins: [cleanChunks, esbuild({ target: 'es2022', sourceMap: true })],
     output: { dir: 'dist', format: 'esm', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
   },
   {

@@ -11,39 +11,38 @@ import { buildCdn, CDN_DIR, CDN_ENTRY } from '../scripts/build/cdn.mjs';
 /** What a page may load before any sandbox runs, gzipped. */
 export const BUDGET_BYTES = 15 * 1024;
 
-/** Splits the build's JS files into the first load (the entry's static import closure) and lazy chunks. */
-export function firstLoad(metafile, entry) {
-  const outputs = Object.entries(metafile.outputs).filter(([file]) => file.endsWith('.js'));
-  const byPath = new Map(outputs);
+/** Splits the build's files into the first load (the entry's static import closure) and lazy chunks. */
+export function firstLoad(chunks, entry) {
+  const byName = new Map(chunks.map((chunk) => [chunk.fileName, chunk]));
   const initial = new Set();
-  const visit = (file) => {
-    if (initial.has(file)) return;
-    initial.add(file);
-    for (const imported of byPath.get(file)?.imports ?? []) if (imported.kind === 'import-statement') visit(imported.path);
+  const visit = (name) => {
+    if (initial.has(name)) return;
+    initial.add(name);
+    for (const imported of byName.get(name)?.imports ?? []) visit(imported);
   };
-  visit(outputs.find(([file]) => file.endsWith(`/${entry}`) || file === entry)[0]);
-  return { initial: [...initial], lazy: outputs.map(([file]) => file).filter((file) => !initial.has(file)) };
+  visit(entry);
+  return { initial: [...initial], lazy: chunks.map((chunk) => chunk.fileName).filter((name) => !initial.has(name)) };
 }
 
-function measure(file) {
-  const bytes = readFileSync(file);
-  return { file: relative(CDN_DIR, file), raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+function measure(name) {
+  const bytes = readFileSync(join(CDN_DIR, name));
+  return { file: name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
 }
 
 /** The main modules in a chunk by their share of its (minified) bytes, to say what is in it. */
-function contents(metafile, file, top = 8) {
-  return Object.entries(metafile.outputs[file].inputs)
-    .sort(([, a], [, b]) => b.bytesInOutput - a.bytesInOutput)
+function contents(chunk, top = 12) {
+  return Object.entries(chunk.modules)
+    .sort(([, a], [, b]) => b - a)
     .slice(0, top)
-    .map(([input, { bytesInOutput }]) => ({ module: input.replace(/^.*node_modules\//, ''), bytes: bytesInOutput }));
+    .map(([id, bytes]) => ({ module: relative(process.cwd(), id).replace(/^.*node_modules\//, ''), bytes }));
 }
 
 const kb = (bytes) => (bytes / 1024).toFixed(1).padStart(7);
 
 async function main() {
-  console.log('building dist/cdn with esbuild...');
-  const metafile = await buildCdn();
-  const { initial, lazy } = firstLoad(metafile, CDN_ENTRY);
+  console.log('building dist/cdn...');
+  const chunks = await buildCdn();
+  const { initial, lazy } = firstLoad(chunks, CDN_ENTRY);
   const rows = (files) => files.map((file) => measure(file)).sort((a, b) => b.gzip - a.gzip);
   const initialRows = rows(initial);
   const lazyRows = rows(lazy);
@@ -65,7 +64,7 @@ async function main() {
     budget: { gzip: BUDGET_BYTES },
     initial: { raw: total(initialRows, 'raw'), gzip: initialGzip, chunks: initialRows },
     lazy: { raw: total(lazyRows, 'raw'), gzip: total(lazyRows, 'gzip'), chunks: lazyRows },
-    initialContents: Object.fromEntries(initial.map((file) => [relative(CDN_DIR, file), contents(metafile, file)])),
+    initialContents: Object.fromEntries(initial.map((name) => [name, contents(chunks.find((chunk) => chunk.fileName === name))])),
     withinBudget: within,
   };
   const out = fileURLToPath(new URL('./results/', import.meta.url));
@@ -75,7 +74,7 @@ async function main() {
   if (!within) {
     console.error(`\n✗ first load is ${kb(initialGzip).trim()} KB gzipped, over the ${kb(BUDGET_BYTES).trim()} KB budget. Largest modules in it:`);
     for (const [file, modules] of Object.entries(results.initialContents)) {
-      for (const { module, bytes } of modules) console.error(`  ${file}  ${module}  ${kb(bytes).trim()} KB minified`);
+      for (const { module, bytes } of modules) console.error(`  ${file}  ${module}  ${kb(bytes).trim()} KB before minification`);
     }
     console.error('Move what the page does not need before Run behind an import() (see src/element/engine-loader.ts).');
     process.exit(1);

@@ -1,5 +1,6 @@
 // The test command: makes the machine ready, checks types, runs the Node suites
-// (real Docker) and the browser suites (real Chromium), then prints one summary
+// (real Docker), the browser suites and the demo pages end to end (real
+// Chromium against a real orchestrator), then prints one summary
 // line, "N passed, N failed, N skipped". Exits non-zero if anything failed.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
@@ -37,11 +38,12 @@ function step(name, command, args, { counts = false } = {}) {
   console.log(`━━ ${name} done in ${seconds} s (exit ${result.status})`);
 }
 
-const only = process.argv[2]; // `node scripts/test.mjs node` or `browser` runs one suite
+const only = process.argv[2]; // `node scripts/test.mjs node`, `browser` or `e2e` runs one suite
 if (!only) step('Setup', 'bash', ['scripts/setup.sh']);
 if (!only) step('Types', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
 if (!only || only === 'node') step('Node suites', 'npx', ['mocha', '--reporter', './scripts/test-reporters/mocha-stats.cjs'], { counts: true });
 if (!only || only === 'browser') step('Browser suites', 'npx', ['web-test-runner'], { counts: true });
+if (!only || only === 'e2e') step('End to end (demo pages)', 'node', ['test/e2e/demo.e2e.mjs'], { counts: true });
 
 for (const problem of problems) console.log(`✗ ${problem}`);
 console.log(`\n${total.passes} passed, ${total.failures} failed, ${total.pending} skipped`);
