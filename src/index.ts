@@ -31,7 +31,7 @@ export {
 export type { SandboxErrorCode } from './engine/errors.js';
 export type { DirEntry, DirectoryNode, FileNode, FileSystemTree, SymlinkNode } from './engine/file-system-tree.js';
 export { collectText } from './engine/observable.js';
-export type { Observable, Observer, Subscription } from './engine/observable.js';
+export type { Observable, Observer, OutputSubject, Subscription } from './engine/observable.js';
 export { WORKSPACE } from './engine/paths.js';
 export { inferStack } from './engine/stack.js';
 export type { Stack } from './engine/stack.js';

@@ -112,8 +112,9 @@ export class BrowserContainerEngine extends ContainerEngine {
     } catch (error) {
       this.#lease?.release();
       this.#lease = undefined;
-      if (this.#booting()) this.setStatus('failed');
-      throw bootError(error, timeout);
+      const failure = bootError(error, timeout);
+      if (this.#booting()) this.setStatus('failed', failure);
+      throw failure;
     }
   }
 

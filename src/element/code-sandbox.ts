@@ -6,18 +6,14 @@ import { styleMap } from 'lit/directives/style-map.js';
 import type { ContainerEngine, ExecOptions, ProcessHandle } from '../engine/container-engine.js';
 import type { FileSystemTree } from '../engine/file-system-tree.js';
 import type { Stack } from '../engine/stack.js';
-import { detectEnvironment } from '../selection/detect-environment.js';
 import type { EngineChoice, EngineEnvironment, RequestedEngine } from '../selection/select-engine.js';
 import { codeSandboxStyles } from './code-sandbox.styles.js';
 import { ColorSchemeController } from './controllers/color-scheme-controller.js';
-import { EngineController, type RunRequest } from './controllers/engine-controller.js';
 import { PreviewController, previewSandbox } from './controllers/preview-controller.js';
 import { RunTriggerController } from './controllers/run-trigger-controller.js';
 import { loadEngine, type EngineFactory } from './engine-loader.js';
-import { OutputEvent } from './events/output-event.js';
-import { fetchTree, filesFromChildren } from './files/collect-files.js';
-import { mergeTrees } from './files/tree-builder.js';
-import { defaultCommand } from './run-command.js';
+import { RunStatus } from './run-status.js';
+import type { SandboxRuntime } from './sandbox-runtime.js';
 import {
   readPageDefaults,
   resolveConfig,
@@ -29,7 +25,6 @@ import {
   type Theme,
 } from './sandbox-config.js';
 import type { SandboxStatus } from './sandbox-status.js';
-import { TerminalController } from './terminal/terminal-controller.js';
 
 /**
  * A runnable code example: the code, a Run button, a terminal and a preview of
@@ -136,12 +131,10 @@ export class CodeSandboxElement extends LitElement {
   /** Creates engines; replace it to supply your own (a custom server client, a test double). */
   engineFactory: EngineFactory = loadEngine;
 
-  readonly #engine = new EngineController(this, (data) => this.#print(data));
-  readonly #terminal = new TerminalController(this, {
-    container: () => this.renderRoot.querySelector<HTMLElement>('.terminal-box'),
-    onInput: (data) => this.#engine.input(data),
-    onResize: (size) => this.#engine.resize(size),
-  });
+  readonly #status = new RunStatus(this);
+  /** The engine and terminal controllers and the files of a run: loaded on the first run (see sandbox-runtime.ts). */
+  #runtime: SandboxRuntime | undefined;
+  #loading: Promise<SandboxRuntime> | undefined;
   readonly #preview = new PreviewController(this);
   readonly #scheme = new ColorSchemeController(this);
   #config: SandboxConfig = resolveConfig({}).config;
@@ -149,34 +142,33 @@ export class CodeSandboxElement extends LitElement {
   #problems: string[] = [];
   #attributeProblems: string[] = [];
   readonly #warned = new Set<string>();
-  #srcTree: { url: string; tree: Promise<FileSystemTree> } | undefined;
   #appliedScheme: 'light' | 'dark' | undefined;
 
   constructor() {
     super();
     new RunTriggerController(this, () => this.#config.runOn, () => {
-      if (this.#engine.status === 'idle') void this.run();
+      if (this.#status.status === 'idle') void this.run();
     });
   }
 
   /** Where the sandbox is: `idle`, `booting`, `installing`, `running`, `exited` or `error`. */
   get status(): SandboxStatus {
-    return this.#engine.status;
+    return this.#status.status;
   }
 
   /** The status as the reader sees it, e.g. "Exited with code 0". */
   get statusMessage(): string {
-    return this.#engine.message;
+    return this.#status.message;
   }
 
   /** The engine that runs (or ran) and why; undefined before the first run. */
   get selection(): EngineChoice | undefined {
-    return this.#engine.selection;
+    return this.#runtime?.engine.selection;
   }
 
   /** The booted engine, for advanced use; undefined until a run has booted one. */
   get container(): ContainerEngine | undefined {
-    return this.#engine.engine;
+    return this.#runtime?.engine.engine;
   }
 
   /** The configuration in effect: attributes, page-wide defaults, built-in defaults. */
@@ -188,16 +180,15 @@ export class CodeSandboxElement extends LitElement {
   async run(): Promise<void> {
     try {
       await this.updateComplete;
-      await this.#terminal.open();
-      await this.#engine.run(await this.#request());
+      await (await this.#load()).run();
     } catch (error) {
-      this.#engine.fail(error);
+      this.#status.fail(error);
     }
   }
 
   /** Stops the running command or dev server (SIGTERM, then SIGKILL), or a boot in progress. */
   async stop(): Promise<void> {
-    await this.#engine.stop();
+    await this.#runtime?.engine.stop();
   }
 
   /** Stops and runs again, on the same engine. */
@@ -208,15 +199,15 @@ export class CodeSandboxElement extends LitElement {
   /** Stops the run and puts the original files back. */
   async reset(): Promise<void> {
     try {
-      await this.#engine.reset(await this.#collectFiles());
+      await (await this.#load()).reset();
     } catch (error) {
-      this.#engine.fail(error);
+      this.#status.fail(error);
     }
   }
 
   /** Runs another process in the sandbox (booting it if needed); rejects when that fails. */
   async exec(cmd: string, args: string[] = [], options?: ExecOptions): Promise<ProcessHandle> {
-    return this.#engine.exec(await this.#request(), cmd, args, options);
+    return (await this.#load()).exec(cmd, args, options);
   }
 
   override connectedCallback(): void {
@@ -238,20 +229,21 @@ export class CodeSandboxElement extends LitElement {
     this.#config = config;
     this.#problems = [...this.#attributeProblems, ...problems];
     this.#warn(problems);
-    this.#preview.show(this.#engine.server?.url);
+    this.#preview.show(this.#runtime?.engine.server?.url);
   }
 
   protected override updated(): void {
     const scheme = this.#colorScheme();
     if (scheme !== this.#appliedScheme) {
       this.#appliedScheme = scheme;
-      this.#terminal.applyTheme();
+      this.#runtime?.terminal.applyTheme();
     }
   }
 
   protected override render(): TemplateResult {
     const config = this.#config;
-    const status = this.#engine.status;
+    const { status, message } = this.#status;
+    const engine = this.#runtime?.engine;
     const busy = status === 'booting' || status === 'installing';
     const scheme = this.#colorScheme();
     return html`
@@ -260,19 +252,19 @@ export class CodeSandboxElement extends LitElement {
         <div part="toolbar" class="toolbar">
           <div part="controls" class="controls" role="group" aria-label="Sandbox controls">
             <button part="button run-button" class="run" type="button" ?disabled=${busy} @click=${() => this.run()}>Run</button>
-            <button part="button stop-button" type="button" ?disabled=${!busy && !this.#engine.running} @click=${() => this.stop()}>Stop</button>
-            <button part="button restart-button" type="button" ?disabled=${!this.#engine.running} @click=${() => this.restart()}>Restart</button>
+            <button part="button stop-button" type="button" ?disabled=${!busy && !engine?.running} @click=${() => this.stop()}>Stop</button>
+            <button part="button restart-button" type="button" ?disabled=${!engine?.running} @click=${() => this.restart()}>Restart</button>
             <button part="button reset-button" type="button" ?disabled=${busy} @click=${() => this.reset()}>Reset files</button>
           </div>
-          <span part="status" class=${classMap({ status: true, error: status === 'error' })} role="status" aria-live="polite">${this.#engine.message}</span>
+          <span part="status" class=${classMap({ status: true, error: status === 'error' })} role="status" aria-live="polite">${message}</span>
         </div>
-        ${this.#engine.selection ? html`<p part="engine" class="engine">${this.#engine.selection.reason}</p>` : nothing}
+        ${engine?.selection ? html`<p part="engine" class="engine">${engine.selection.reason}</p>` : nothing}
         ${this.#problems.length
           ? html`<ul part="warnings" class="warnings" aria-label="Configuration problems">${this.#problems.map((problem) => html`<li>${problem}</li>`)}</ul>`
           : nothing}
         <div part="panes" class=${classMap({ panes: true, split: config.layout === 'split' })} style=${styleMap({ height: config.height })}>
           <div part="terminal" class="terminal" ?hidden=${config.layout === 'preview'}>
-            ${this.#terminal.isOpen ? nothing : html`<p class="placeholder">Press Run to see the output here.</p>`}
+            ${this.#runtime?.terminal.isOpen ? nothing : html`<p class="placeholder">Press Run to see the output here.</p>`}
             <div class="terminal-box"></div>
           </div>
           ${config.layout === 'terminal' ? nothing : this.#renderPreview()}
@@ -309,38 +301,16 @@ export class CodeSandboxElement extends LitElement {
     return this.#config.theme === 'auto' ? this.#scheme.preferred : this.#config.theme;
   }
 
-  async #request(): Promise<RunRequest> {
-    const files = await this.#collectFiles();
-    const config = this.#config;
-    return {
-      files,
-      config,
-      command: config.command ?? (config.layout === 'terminal' ? defaultCommand(files) : undefined),
-      environment: this.environment ?? detectEnvironment(),
-      factory: this.engineFactory,
-      terminalSize: this.#terminal.size,
-    };
-  }
-
-  /** The files a run mounts: `src`, then `data-file` children, then the `files` property, later ones winning. */
-  async #collectFiles(): Promise<FileSystemTree> {
-    const children = filesFromChildren(this);
-    this.#warn(children.problems);
-    let fromSrc: FileSystemTree | undefined;
-    if (this.src) {
-      if (this.#srcTree?.url !== this.src) this.#srcTree = { url: this.src, tree: fetchTree(this.src) };
-      const pending = this.#srcTree;
-      fromSrc = await pending.tree.catch((error: unknown) => {
-        if (this.#srcTree === pending) this.#srcTree = undefined; // try again on the next run
-        throw error;
-      });
-    }
-    return mergeTrees(fromSrc, children.tree, this.files);
-  }
-
-  #print(data: string): void {
-    this.#terminal.write(data);
-    this.dispatchEvent(new OutputEvent({ data }));
+  /** Loads the run-time code (once per page) and creates this element's runtime (once). */
+  #load(): Promise<SandboxRuntime> {
+    this.#loading ??= import('./sandbox-runtime.js').then(
+      ({ SandboxRuntime }) => (this.#runtime = new SandboxRuntime(this, this.#status, (problems) => this.#warn(problems))),
+      (error: unknown) => {
+        this.#loading = undefined; // try again on the next run
+        throw new Error(`Could not load the sandbox's code (${error instanceof Error ? error.message : String(error)}). Check the connection, then press Run again.`, { cause: error });
+      },
+    );
+    return this.#loading;
   }
 
   /** Warns once per problem in the console; problems with the configuration are also listed in the element. */

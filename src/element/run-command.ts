@@ -9,13 +9,22 @@ import { topLevelNames, topLevelText } from './files/tree-builder.js';
  * top-level script. Undefined when nothing says.
  */
 export function defaultCommand(tree: FileSystemTree): string | undefined {
-  const names = topLevelNames(tree);
-  const planned = planDevServer(names, topLevelText(tree, 'package.json'));
+  const planned = devServerCommand(tree);
   if (planned) return planned;
+  const names = topLevelNames(tree);
   const scripts = names.filter((name) => /\.(m?js|cjs|py|sh)$/.test(name));
   if (scripts.length !== 1) return undefined;
   const script = scripts[0]!;
   return script.endsWith('.py') ? `python3 ${script}` : script.endsWith('.sh') ? `sh ${script}` : `node ${script}`;
+}
+
+/**
+ * The command a dev server starts with for a tree (preview layouts): package.json's
+ * `dev`/`start` script or a conventional entry file, the rule every engine applies
+ * when it is given no command. Undefined when nothing says.
+ */
+export function devServerCommand(tree: FileSystemTree): string | undefined {
+  return planDevServer(topLevelNames(tree), topLevelText(tree, 'package.json'));
 }
 
 /** Characters that need a shell to mean what the author meant. */

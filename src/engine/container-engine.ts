@@ -98,10 +98,16 @@ export type EngineStatus = 'idle' | 'booting' | 'ready' | 'failed' | 'tearing-do
 /** Contract every engine implements; the shared contract suite checks it. */
 export abstract class ContainerEngine {
   #status: EngineStatus = 'idle';
+  #failure: unknown;
 
   /** Where the engine is in its life. */
   get status(): EngineStatus {
     return this.#status;
+  }
+
+  /** Why the engine is `failed`: its boot error, or what ended its sandbox under it. */
+  get failure(): unknown {
+    return this.#failure;
   }
 
   // Lifecycle
@@ -134,9 +140,10 @@ export abstract class ContainerEngine {
   /** Starts the dev server and resolves once it answers HTTP. */
   abstract startDevServer(options?: DevServerOptions): Promise<DevServer>;
 
-  /** Moves the engine to a new status (for implementations). */
-  protected setStatus(status: EngineStatus): void {
+  /** Moves the engine to a new status, with the cause when it is `failed` (for implementations). */
+  protected setStatus(status: EngineStatus, failure?: unknown): void {
     this.#status = status;
+    if (status === 'failed') this.#failure = failure;
   }
 
   /** Throws unless the engine is ready for `what` (for implementations). */

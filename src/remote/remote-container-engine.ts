@@ -105,13 +105,15 @@ export class RemoteContainerEngine extends ContainerEngine {
         resumeState: () => Object.fromEntries([...this.#processes].map(([pid, process]) => [String(pid), process.lastSeq])),
         onFinalClose: (error) => {
           this.#lost = error;
+          // A session that ended under a ready engine leaves it unusable: say so, so hosts replace it.
+          if (this.status === 'ready') this.setStatus('failed', error);
           for (const process of this.#processes.values()) process.abandon();
         },
       });
       await raceSignal(this.#connection.ready, signal);
       this.setStatus('ready');
     } catch (error) {
-      this.setStatus('failed');
+      this.setStatus('failed', error);
       await this.#endSession();
       throw error;
     }

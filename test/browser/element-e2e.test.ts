@@ -127,6 +127,7 @@ print(f"python {sys.version_info[0]} says {6 * 7}")</pre>
     expect(el.status).to.equal('running');
     expect(part(el, 'status').textContent).to.equal('Dev server running on port 3000');
     await waitUntil(() => terminalText(el).includes('listening on 3000'), `server log: ${JSON.stringify(terminalText(el))}`);
+    expect(terminalText(el), 'the inferred command is shown').to.contain('$ node server.js');
   });
 
   it('sends keys typed into the terminal to the process', async () => {

@@ -4,7 +4,8 @@
  * saying so), mounts the files, installs dependencies once, runs the command or
  * dev server, and tears everything down when the host leaves the page.
  * Failures become a status, a `cs-error` event and a message; nothing throws
- * out of `run()`.
+ * out of `run()`. Loaded with the rest of the run-time code on the first run
+ * (see ../sandbox-runtime.ts).
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ContainerEngine, ExecOptions, ProcessHandle, TerminalSize } from '../../engine/container-engine.js';
@@ -15,19 +16,17 @@ import { isSelectionError, selectEngine, type EngineChoice, type EngineEnvironme
 import type { EngineFactory } from '../engine-loader.js';
 import { EngineSelectedEvent } from '../events/engine-selected-event.js';
 import { ExitEvent } from '../events/exit-event.js';
-import { SandboxErrorEvent } from '../events/error-event.js';
 import { ServerReadyEvent } from '../events/server-ready-event.js';
-import { StatusEvent } from '../events/status-event.js';
 import { topLevelNames } from '../files/tree-builder.js';
 import { commandArgs } from '../run-command.js';
+import type { RunStatus } from '../run-status.js';
 import type { SandboxConfig } from '../sandbox-config.js';
-import type { SandboxStatus } from '../sandbox-status.js';
 
 /** What a run needs from the element, read when it starts. */
 export interface RunRequest {
   files: FileSystemTree;
   config: SandboxConfig;
-  /** What Run runs (terminal layout); undefined lets the dev server pick (preview layouts). */
+  /** What Run runs: the author's command, else the stack's default for the files; undefined when nothing says. */
   command: string | undefined;
   environment: EngineEnvironment;
   factory: EngineFactory;
@@ -47,10 +46,6 @@ const dim = (text: string) => `\x1b[2m${text}\x1b[0m\r\n`;
 const notice = (text: string) => `\x1b[33m${text}\x1b[0m\r\n`;
 
 export class EngineController implements ReactiveController {
-  /** Where the run is. */
-  status: SandboxStatus = 'idle';
-  /** The status as the reader reads it. */
-  message = 'Press Run to start.';
   /** The engine that runs (or ran) and why; undefined before the first run. */
   selection: EngineChoice | undefined;
   /** The booted engine, for `exec()`; undefined when none is booted. */
@@ -59,6 +54,7 @@ export class EngineController implements ReactiveController {
   server: { url: string; port: number } | undefined;
 
   readonly #host: EngineHost;
+  readonly #status: RunStatus;
   readonly #output: (data: string) => void;
   #ready: Promise<ContainerEngine> | undefined;
   #readyKey = '';
@@ -66,8 +62,10 @@ export class EngineController implements ReactiveController {
   #process: ProcessHandle | undefined;
   #run: AbortController | undefined;
 
-  constructor(host: EngineHost, output: (data: string) => void) {
+  /** `status` is the element's (the controller moves it along); `output` receives what the terminal shows. */
+  constructor(host: EngineHost, status: RunStatus, output: (data: string) => void) {
     this.#host = host;
+    this.#status = status;
     this.#output = output;
     host.addController(this);
   }
@@ -88,7 +86,7 @@ export class EngineController implements ReactiveController {
         await this.#start(engine, request, run.signal);
       });
     } catch (error) {
-      if (!run.signal.aborted) this.fail(error);
+      if (!run.signal.aborted) this.#status.fail(error);
     } finally {
       if (this.#run === run) this.#run = undefined;
     }
@@ -112,8 +110,9 @@ export class EngineController implements ReactiveController {
     }
     const process = this.#process;
     if (!process) {
-      if (this.status === 'booting' || this.status === 'installing' || this.status === 'running') {
-        this.#setStatus('idle', 'Stopped. Press Run to start again.');
+      const { status } = this.#status;
+      if (status === 'booting' || status === 'installing' || status === 'running') {
+        this.#status.set('idle', 'Stopped. Press Run to start again.');
       }
       return;
     }
@@ -128,14 +127,14 @@ export class EngineController implements ReactiveController {
     await this.stop();
     const engine = this.engine;
     if (!engine || engine.status !== 'ready') {
-      this.#setStatus('idle', 'Files reset. Press Run to start.');
+      this.#status.set('idle', 'Files reset. Press Run to start.');
       return;
     }
     try {
       await engine.mount(files);
-      this.#setStatus('idle', 'Files reset. Press Run to start.');
+      this.#status.set('idle', 'Files reset. Press Run to start.');
     } catch (error) {
-      this.fail(error);
+      this.#status.fail(error);
     }
   }
 
@@ -167,7 +166,7 @@ export class EngineController implements ReactiveController {
     this.server = undefined;
     await this.stop();
     await (engine ?? (await ready?.catch(() => undefined)))?.teardown().catch(() => undefined);
-    this.#setStatus('idle', 'Stopped: the sandbox left the page. Press Run to start again.');
+    this.#status.set('idle', 'Stopped: the sandbox left the page. Press Run to start again.');
   }
 
   /**
@@ -208,8 +207,9 @@ export class EngineController implements ReactiveController {
     const selection = selectEngine({ engine: config.engine, stack, remoteConfigured: config.remoteUrl !== undefined }, environment);
     if (isSelectionError(selection)) throw new EngineUnavailableError(selection.error);
     const key = JSON.stringify([selection, config.remoteUrl, stack]);
-    const usable = !this.engine || this.engine.status === 'ready';
-    if (this.#ready && this.#readyKey === key && usable) return this.#ready;
+    const ended = this.engine && this.engine.status !== 'ready' ? this.engine : undefined;
+    if (this.#ready && this.#readyKey === key && !ended) return this.#ready;
+    if (ended?.status === 'failed') this.#output(notice(`The sandbox had ended (${firstSentence(ended.failure)}); starting a new one.`));
     await this.#forget()?.teardown().catch(() => undefined);
     this.#readyKey = key;
     const ready = this.#select(selection, { ...request, stack }, signal);
@@ -238,11 +238,11 @@ export class EngineController implements ReactiveController {
 
   async #boot(kind: EngineKind, request: StackRequest, signal: AbortSignal | undefined): Promise<ContainerEngine> {
     const { config, files, factory, stack } = request;
-    this.#setStatus('booting', kind === 'browser' ? 'Booting the in-browser engine…' : 'Starting a sandbox on the server…');
+    this.#status.set('booting', kind === 'browser' ? 'Booting the in-browser engine…' : 'Starting a sandbox on the server…');
     const engine = await factory(kind, { remoteUrl: config.remoteUrl, template: stack, bootTimeout: config.bootTimeout });
     try {
       await engine.boot({ ...(signal ? { signal } : {}), ...(kind === 'browser' ? { timeout: config.bootTimeout } : {}) });
-      this.#setStatus('booting', 'Copying the files…');
+      this.#status.set('booting', 'Copying the files…');
       await engine.mount(files, signal ? { signal } : {});
     } catch (error) {
       await engine.teardown().catch(() => undefined);
@@ -256,7 +256,7 @@ export class EngineController implements ReactiveController {
     if (this.#installed || config.install === 'none') return;
     const command = config.install === 'auto' ? planInstall(topLevelNames(files))?.command : config.install;
     if (command === undefined) return;
-    this.#setStatus('installing', 'Installing dependencies…');
+    this.#status.set('installing', 'Installing dependencies…');
     this.#output(dim(`$ ${command}`));
     const code = await engine.installDependencies({
       signal,
@@ -279,10 +279,10 @@ export class EngineController implements ReactiveController {
       const [cmd, args] = commandArgs(command);
       const process = await engine.exec(cmd, args, { terminal: request.terminalSize });
       this.#attach(process, signal, true);
-      this.#setStatus('running', `Running ${command}`);
+      this.#status.set('running', `Running ${command}`);
       return;
     }
-    this.#setStatus('running', 'Starting the dev server…');
+    this.#status.set('running', 'Starting the dev server…');
     if (command !== undefined) this.#output(dim(`$ ${command}`));
     const server = await engine.startDevServer({
       signal,
@@ -292,7 +292,7 @@ export class EngineController implements ReactiveController {
     server.logs.subscribe((chunk) => this.#output(chunk));
     this.#attach(server.process, signal, false);
     this.server = { url: server.url, port: server.port };
-    this.#setStatus('running', `Dev server running on port ${server.port}`);
+    this.#status.set('running', `Dev server running on port ${server.port}`);
     this.#host.dispatchEvent(new ServerReadyEvent({ url: server.url, port: server.port }));
   }
 
@@ -308,7 +308,7 @@ export class EngineController implements ReactiveController {
       if (this.#process !== process) return;
       this.#process = undefined;
       this.server = undefined;
-      this.#setStatus('exited', `Exited with code ${code}`);
+      this.#status.set('exited', `Exited with code ${code}`);
       this.#host.dispatchEvent(new ExitEvent({ code }));
     });
   }
@@ -319,20 +319,6 @@ export class EngineController implements ReactiveController {
     this.#host.dispatchEvent(new EngineSelectedEvent({ engine: selection.engine, reason: selection.reason }));
   }
 
-  /** Shows a failure that happened outside the controller (loading files, the terminal): status, message, `cs-error`. */
-  fail(error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
-    this.#setStatus('error', message);
-    this.#host.dispatchEvent(new SandboxErrorEvent({ message, error }));
-  }
-
-  #setStatus(status: SandboxStatus, message: string): void {
-    if (this.status === status && this.message === message) return;
-    this.status = status;
-    this.message = message;
-    this.#host.requestUpdate();
-    this.#host.dispatchEvent(new StatusEvent({ status, message }));
-  }
 }
 
 /** The first sentence of an error's message, for a one-line reason. */
