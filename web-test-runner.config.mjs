@@ -1,17 +1,22 @@
-// Browser suites in Debian's Chromium (npm cannot download browsers here).
-import { chromeLauncher } from '@web/test-runner-chrome';
+// Browser suites in the three engines, all Debian's (see scripts/wtr/browsers.mjs).
+// Chromium runs every suite; Firefox and WebKit (groups, run in the same command)
+// run the cross-browser suites: the element and the remote engine against the
+// real orchestrator, on an isolated page and on a plain one.
+// `web-test-runner --group firefox` (or webkit, or default: Chromium) runs one.
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter } from '@web/test-runner';
 import { statsReporter } from './scripts/test-reporters/wtr-stats.mjs';
 import { orchestratorPlugin } from './scripts/wtr/orchestrator-plugin.mjs';
+import { browserUnderTestPlugin, chromium, firefox, webkit } from './scripts/wtr/browsers.mjs';
 
-const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const crossBrowserFiles = ['test/browser/cross-browser*.test.ts'];
 
 // WebContainers need a cross-origin isolated page: the browser engine's test pages
-// get COOP/COEP, except browser-engine.not-isolated.test.ts, which checks the page
-// without them (and no other suite's page changes). Workers those pages start need
-// COEP on their script too.
-const isolatedTestPage = /"testFile":\s*"\/test\/browser\/browser-engine(?!\.not-isolated\.)[\w.-]*\.test\.ts/;
+// and cross-browser.isolated.test.ts get COOP/COEP, except
+// browser-engine.not-isolated.test.ts, which checks the page without them (and no
+// other suite's page changes). Workers those pages start need COEP on their script too.
+const isolatedTestPage =
+  /"testFile":\s*"\/test\/browser\/(browser-engine(?!\.not-isolated\.)[\w.-]*|cross-browser\.isolated)\.test\.ts/;
 async function crossOriginIsolation(ctx, next) {
   await next();
   if (/^\/test\/browser\/support\/[\w.-]*worker\.js$/.test(ctx.path)) ctx.set('Cross-Origin-Embedder-Policy', 'require-corp');
@@ -28,17 +33,12 @@ export default {
   testFramework: { config: { timeout: 60_000 } },
   testsFinishTimeout: 20 * 60_000,
   browserStartTimeout: 60_000,
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), orchestratorPlugin()],
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), orchestratorPlugin(), browserUnderTestPlugin()],
   middleware: [crossOriginIsolation],
-  browsers: [
-    chromeLauncher({
-      launchOptions: {
-        executablePath: chromium,
-        headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-          '--disable-sync', '--no-first-run', '--disable-quic'],
-      },
-    }),
+  browsers: [chromium()],
+  groups: [
+    { name: 'firefox', files: crossBrowserFiles, browsers: [firefox()] },
+    { name: 'webkit', files: crossBrowserFiles, browsers: [webkit()] },
   ],
   reporters: [defaultReporter(), statsReporter()],
 };

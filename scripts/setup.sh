@@ -40,6 +40,9 @@ ensure_daemon() {
   [ -n "${DOCKER_HOST:-}" ] && die "DOCKER_HOST=$DOCKER_HOST does not answer. Start that daemon (for Podman: podman system service --time=0 unix:///run/podman/podman.sock &)."
   command -v dockerd >/dev/null 2>&1 || apt_install docker.io
   command -v docker >/dev/null 2>&1 || apt_install docker-cli
+  # The orchestrator firewalls its sandbox network with iptables (no sandbox may reach
+  # this host or 169.254.0.0/16); docker.io pulls it in, but make sure of it.
+  command -v iptables >/dev/null 2>&1 || apt_install iptables
   as_root "starting dockerd"
   mkdir -p "$STATE_DIR"
   log "starting dockerd (log: $STATE_DIR/dockerd.log)"
@@ -103,15 +106,25 @@ ensure_image() {
   log "image $IMAGE is ready ($(docker image inspect "$IMAGE" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}'))"
 }
 
-# Debian's Chromium: npm cannot download browsers here, and Debian has them.
+# The three browser engines the browser suites run in, from Debian (npm cannot
+# download browsers here): Chromium, Firefox ESR (driven over WebDriver BiDi) and
+# WebKitGTK's WebKitWebDriver, which needs an X display (xvfb-run needs xauth).
 ensure_browsers() {
-  local chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
-  if [ -x "$chromium" ]; then
-    log "Chromium is present ($("$chromium" --version 2>/dev/null | head -n1))"
-    return
+  local chromium="${CHROMIUM_PATH:-/usr/bin/chromium}" missing=()
+  [ -x "$chromium" ] || missing+=(chromium)
+  command -v firefox-esr >/dev/null 2>&1 || missing+=(firefox-esr)
+  command -v WebKitWebDriver >/dev/null 2>&1 || missing+=(webkit2gtk-driver)
+  command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb)
+  command -v xauth >/dev/null 2>&1 || missing+=(xauth)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing browsers: ${missing[*]} (takes a minute or two)"
+    apt_install "${missing[@]}"
+    [ -x "$chromium" ] || chromium=/usr/bin/chromium
   fi
-  apt_install chromium
-  log "Chromium is ready ($(/usr/bin/chromium --version 2>/dev/null | head -n1))"
+  log "Chromium is ready ($("$chromium" --version 2>/dev/null | head -n1))"
+  log "Firefox is ready ($(firefox-esr --version 2>/dev/null | head -n1))"
+  # WebKitWebDriver has no --version; the package version is WebKitGTK's.
+  log "WebKit is ready (WebKitGTK $(dpkg-query -W -f '${Version}' webkit2gtk-driver 2>/dev/null || echo '?'))"
 }
 
 mkdir -p "$STATE_DIR" 2>/dev/null || STATE_DIR="$(mktemp -d)"

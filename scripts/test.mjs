@@ -42,7 +42,10 @@ const only = process.argv[2]; // `node scripts/test.mjs node`, `browser` or `e2e
 if (!only) step('Setup', 'bash', ['scripts/setup.sh']);
 if (!only) step('Types', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
 if (!only || only === 'node') step('Node suites', 'npx', ['mocha', '--reporter', './scripts/test-reporters/mocha-stats.cjs'], { counts: true });
-if (!only || only === 'browser') step('Browser suites', 'npx', ['web-test-runner'], { counts: true });
+// One browser engine at a time: they share the machine's 2 cores and the orchestrator.
+for (const [group, engine] of [['default', 'Chromium'], ['firefox', 'Firefox'], ['webkit', 'WebKit']]) {
+  if (!only || only === 'browser') step(`Browser suites (${engine})`, 'npx', ['web-test-runner', '--group', group], { counts: true });
+}
 if (!only || only === 'e2e') step('End to end (demo pages)', 'node', ['test/e2e/demo.e2e.mjs'], { counts: true });
 
 for (const problem of problems) console.log(`✗ ${problem}`);

@@ -27,6 +27,22 @@ export function parsePreviewHost(host: string | undefined, suffix: string): Prev
   return port >= 1 && port <= 65535 ? { session: match[1]!, port } : undefined;
 }
 
+/**
+ * Headers that let a preview render in a frame of a cross-origin isolated page
+ * (COEP require-corp blocks cross-origin frames that do not opt in). Chromium and
+ * Firefox get `credentialless`, which keeps the preview's own cross-origin
+ * scripts and images loading (without credentials); WebKit knows only
+ * `require-corp`, so there those need CORP headers. A dev server's own values win.
+ */
+function embeddable(userAgent: string | undefined): Record<string, string> {
+  const webkitOnly = /AppleWebKit/.test(userAgent ?? '') && !/Chrome|Chromium|Edg/.test(userAgent ?? '');
+  return {
+    'cross-origin-embedder-policy': webkitOnly ? 'require-corp' : 'credentialless',
+    'cross-origin-resource-policy': 'cross-origin',
+    vary: 'User-Agent',
+  };
+}
+
 /** Proxies one HTTP request to `127.0.0.1:hostPort`, keeping the Host the browser sent. */
 export function proxyHttp(req: IncomingMessage, res: ServerResponse, hostPort: number): void {
   const upstream = httpRequest(
@@ -38,7 +54,7 @@ export function proxyHttp(req: IncomingMessage, res: ServerResponse, hostPort: n
       headers: { ...req.headers, 'x-forwarded-host': req.headers.host ?? '', 'x-forwarded-proto': 'http' },
     },
     (response) => {
-      res.writeHead(response.statusCode ?? 502, response.statusMessage, response.headers);
+      res.writeHead(response.statusCode ?? 502, response.statusMessage, { ...embeddable(req.headers['user-agent']), ...response.headers });
       response.pipe(res);
     },
   );

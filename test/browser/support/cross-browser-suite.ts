@@ -1,0 +1,213 @@
+/**
+ * The cross-browser suite: <code-sandbox> and engine selection in whichever
+ * browser opened the page (Chromium, Firefox or WebKit; see
+ * web-test-runner.config.mjs), with the real RemoteContainerEngine against the
+ * real orchestrator on real Docker. Capabilities are the browser's own (feature
+ * detection and its real user agent); the launcher that opened the page is the
+ * truth they are checked against. Runs once on a cross-origin isolated page and
+ * once on a plain one (most blogs).
+ */
+import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
+import { executeServerCommand, sendKeys } from '@web/test-runner-commands';
+import '../../../src/define.js';
+import type { CodeSandboxElement } from '../../../src/element/code-sandbox.js';
+import type { RemoteContainerEngine } from '../../../src/remote/remote-container-engine.js';
+import { detectEnvironment } from '../../../src/selection/detect-environment.js';
+import { selectEngine, type BrowserFamily, type EngineChoice } from '../../../src/selection/select-engine.js';
+
+export type PageKind = 'isolated' | 'plain';
+
+const { url: remote } = (await (await fetch('/__orchestrator.json')).json()) as { url: string };
+
+/** The launcher that opened this page (scripts/wtr/browsers.mjs names them). */
+const launcher = await executeServerCommand<string, undefined>('browser-under-test');
+type TestedFamily = Exclude<BrowserFamily, 'unknown'>;
+const FAMILIES: Record<string, TestedFamily> = { Chromium: 'chromium', Firefox: 'firefox', WebKit: 'webkit' };
+const maybeFamily = FAMILIES[launcher];
+if (!maybeFamily) throw new Error(`unknown launcher ${JSON.stringify(launcher)}`);
+const family: TestedFamily = maybeFamily;
+
+const NOT_ISOLATED = 'Running on a server: this page is not cross-origin isolated, which WebContainers need.';
+const SAFARI = "Running on a server: Safari can't run WebContainers.";
+const PYTHON = 'Running on a server: this example needs Python, which WebContainers cannot run.';
+
+/** What selectEngine must answer for a Node.js example with a server configured, per browser and page (docs/element.md). */
+const NODE_WITH_REMOTE: Record<TestedFamily, Record<PageKind, EngineChoice>> = {
+  chromium: {
+    isolated: { engine: 'browser', reason: 'Running in your browser (WebContainers): this page can run Node.js in your browser.', fallback: 'remote' },
+    plain: { engine: 'remote', reason: NOT_ISOLATED },
+  },
+  firefox: {
+    isolated: { engine: 'remote', reason: 'Running on a server: Firefox runs WebContainers only partly.' },
+    plain: { engine: 'remote', reason: NOT_ISOLATED },
+  },
+  webkit: { isolated: { engine: 'remote', reason: SAFARI }, plain: { engine: 'remote', reason: SAFARI } },
+};
+
+/** How long a container gets to go away after its sandbox was torn down. */
+const GONE_WITHIN_MS = 30_000;
+
+const part = (el: Element, name: string) => el.shadowRoot!.querySelector<HTMLElement>(`[part~="${name}"]`)!;
+const terminalText = (el: Element) =>
+  [...el.shadowRoot!.querySelectorAll('.xterm-rows > div')].map((row) => row.textContent!.trimEnd()).join('\n');
+const sessionOf = (el: CodeSandboxElement) => (el.container as RemoteContainerEngine | undefined)?.sessionId;
+
+export function crossBrowserSuite(page: PageKind): void {
+  const isolated = page === 'isolated';
+
+  describe(`<code-sandbox> in ${launcher}, on a ${isolated ? 'cross-origin isolated' : 'plain (not isolated)'} page`, function () {
+    this.timeout(120_000);
+
+    // Tears down sandboxes a test left on the page, and checks their containers go.
+    const sessions = new Set<string>();
+    afterEach(async function () {
+      this.timeout(GONE_WITHIN_MS + 10_000);
+      for (const el of document.querySelectorAll('code-sandbox')) el.remove();
+      for (const id of sessions) {
+        await waitUntil(
+          async () => JSON.stringify(await (await fetch(`/__orchestrator/sessions/${id}`)).json()) === '{"exists":false,"containers":0}',
+          `session ${id} and its container are gone`,
+          { timeout: GONE_WITHIN_MS, interval: 250 },
+        );
+      }
+      sessions.clear();
+    });
+
+    /** Presses Run and resolves with the element's first choice of engine. */
+    async function run(el: CodeSandboxElement) {
+      const selected = oneEvent(el, 'cs-engine-selected');
+      part(el, 'run-button').click();
+      return (await selected).detail;
+    }
+
+    /** Waits until the element runs on the server, and remembers its session for cleanup. */
+    async function onServer(el: CodeSandboxElement): Promise<void> {
+      await waitUntil(() => sessionOf(el) !== undefined, `a remote session: ${el.statusMessage}`, { timeout: 60_000 });
+      sessions.add(sessionOf(el)!);
+    }
+
+    it(`is served ${isolated ? 'with' : 'without'} COOP/COEP, and detectEnvironment reads this browser's real capabilities`, () => {
+      expect(globalThis.crossOriginIsolated).to.equal(isolated);
+      const environment = detectEnvironment();
+      expect(environment.family, navigator.userAgent).to.equal(family);
+      expect(environment.crossOriginIsolated).to.equal(isolated);
+      // SharedArrayBuffer exists only on isolated pages; WebKitGTK hides it even there
+      // unless the JSC_useSharedArrayBuffer=1 switch is set.
+      expect(environment.sharedArrayBuffer).to.equal(isolated && family !== 'webkit');
+    });
+
+    it('selectEngine picks the engine docs/element.md promises for this browser and page', () => {
+      const environment = detectEnvironment();
+      expect(selectEngine({ stack: 'node', remoteConfigured: true }, environment)).to.deep.equal(NODE_WITH_REMOTE[family][page]);
+      expect(selectEngine({ stack: 'python', remoteConfigured: true }, environment)).to.deep.equal({ engine: 'remote', reason: PYTHON });
+      const alone = selectEngine({ stack: 'node', remoteConfigured: false }, environment);
+      if (family === 'webkit') expect(alone).to.have.property('error').that.contains("Safari can't run WebContainers");
+      else if (!isolated) expect(alone).to.have.property('error').that.contains('Cross-Origin-Embedder-Policy: require-corp');
+      else expect(alone).to.have.property('engine', 'browser');
+    });
+
+    it('runs a Node example on the remote engine and shows the reader why', async () => {
+      // Chromium on an isolated page picks WebContainers, whose service is not reachable
+      // from here: after boot-timeout the sandbox falls back to the server.
+      const el = await fixture<CodeSandboxElement>(html`<code-sandbox remote-url=${remote} boot-timeout="3000">
+        <pre data-file="index.js">console.log('node ' + process.versions.node.split('.')[0] + ' says ' + 6 * 7)</pre>
+      </code-sandbox>`);
+      const { engine, reason } = NODE_WITH_REMOTE[family][page];
+      const exited = oneEvent(el, 'cs-exit');
+      expect(await run(el)).to.deep.equal({ engine, reason });
+      await onServer(el);
+      expect((await exited).detail.code).to.equal(0);
+      await waitUntil(() => /node \d+ says 42/.test(terminalText(el)), `output: ${JSON.stringify(terminalText(el))}`);
+      await el.updateComplete;
+      expect(el.selection?.engine).to.equal('remote');
+      if (engine === 'remote') expect(el.selection?.reason).to.equal(reason);
+      else expect(el.selection?.reason).to.match(/^Running on a server: the in-browser engine could not start \(.+\)\.$/);
+      expect(part(el, 'engine').textContent).to.equal(el.selection?.reason);
+      expect(part(el, 'status').textContent).to.equal('Exited with code 0');
+    });
+
+    it('runs a Python example on the remote engine, chosen because of its stack', async () => {
+      const el = await fixture<CodeSandboxElement>(html`<code-sandbox remote-url=${remote}>
+        <pre data-file="main.py">import sys
+print(f"python {sys.version_info[0]} says {6 * 7}")</pre>
+      </code-sandbox>`);
+      const exited = oneEvent(el, 'cs-exit');
+      expect(await run(el)).to.deep.equal({ engine: 'remote', reason: PYTHON });
+      await onServer(el);
+      expect((await exited).detail.code).to.equal(0);
+      await waitUntil(() => terminalText(el).includes('python 3 says 42'), `output: ${JSON.stringify(terminalText(el))}`);
+      expect(terminalText(el)).to.contain('$ python3 main.py');
+      await el.updateComplete;
+      expect(part(el, 'engine').textContent).to.equal(PYTHON);
+    });
+
+    it('sends keys typed into the terminal to the process', async () => {
+      const el = await fixture<CodeSandboxElement>(html`<code-sandbox remote-url=${remote}>
+        <pre data-file="main.py">name = input("What is your name? ")
+print(f"Hello, {name}!")</pre>
+      </code-sandbox>`);
+      const exited = oneEvent(el, 'cs-exit');
+      await run(el);
+      await onServer(el);
+      await waitUntil(() => terminalText(el).includes('What is your name?'), 'the prompt', { timeout: 60_000 });
+      el.shadowRoot!.querySelector<HTMLTextAreaElement>('.xterm-helper-textarea')!.focus();
+      await sendKeys({ type: 'Ada' });
+      await sendKeys({ press: 'Enter' });
+      expect((await exited).detail.code).to.equal(0);
+      await waitUntil(() => terminalText(el).includes('Hello, Ada!'), `answer: ${JSON.stringify(terminalText(el))}`);
+      expect(terminalText(el)).to.contain('What is your name? Ada'); // the pty echoed the keys
+    });
+
+    /**
+     * Runs a dev server sandbox and waits until its page rendered in the preview frame:
+     * the page posts a message to this one, which a load event (fired for error pages
+     * too) does not prove.
+     */
+    async function expectPreviewRenders(el: CodeSandboxElement): Promise<void> {
+      let rendered: string | undefined;
+      const onMessage = (event: MessageEvent) => {
+        if (event.data === 'preview rendered') rendered = event.origin;
+      };
+      window.addEventListener('message', onMessage);
+      try {
+        const ready = oneEvent(el, 'cs-server-ready');
+        await run(el);
+        const { url, port } = (await ready).detail;
+        await onServer(el);
+        const preview = new URL(url);
+        expect(preview.hostname).to.equal(`${sessionOf(el)}-${port}.localhost`);
+        expect(preview.origin).not.to.equal(location.origin);
+        await el.updateComplete;
+        expect((part(el, 'frame') as HTMLIFrameElement).src).to.equal(url);
+        await waitUntil(() => rendered !== undefined, 'the preview page rendered in the frame', { timeout: 30_000 });
+        expect(rendered).to.equal(preview.origin);
+        expect(part(el, 'status').textContent).to.equal(`Dev server running on port ${port}`);
+      } finally {
+        window.removeEventListener('message', onMessage);
+      }
+    }
+
+    it('shows a dev server (python3 -m http.server, no special headers) in the preview frame, on an origin of its own', async () => {
+      const el = await fixture<CodeSandboxElement>(html`<code-sandbox remote-url=${remote} layout="split" command="python3 -m http.server $PORT">
+        <template data-file="index.html"><!doctype html><title>preview</title><script>parent.postMessage('preview rendered', '*');</script></template>
+      </code-sandbox>`);
+      await expectPreviewRenders(el);
+    });
+
+    if (isolated) {
+      // A page with COEP: require-corp embeds only documents that opt in with COEP and
+      // CORP (the orchestrator's preview proxy passes the dev server's headers through).
+      it('shows a dev server that sends COEP and CORP in the preview frame', async () => {
+        const el = await fixture<CodeSandboxElement>(html`<code-sandbox remote-url=${remote} layout="split">
+          <script type="text/plain" data-file="server.js">require('http').createServer((req, res) => {
+  res.setHeader('cross-origin-embedder-policy', 'require-corp');
+  res.setHeader('cross-origin-resource-policy', 'cross-origin');
+  res.setHeader('content-type', 'text/html');
+  res.end('<' + 'script>parent.postMessage("preview rendered", "*")<' + '/script>');
+}).listen(process.env.PORT, '0.0.0.0');</script>
+        </code-sandbox>`);
+        await expectPreviewRenders(el);
+      });
+    }
+  });
+}
