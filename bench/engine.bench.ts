@@ -3,14 +3,18 @@
  * over repeated runs, next to a baseline measured in the same run.
  * Prints a table and writes bench/results/engine.json.
  *
- *   npm run bench            (CODE_SANDBOX_IMAGE, BENCH_RUNS to override)
+ *   npm run bench     (CODE_SANDBOX_IMAGE, BENCH_RUNS, BENCH_SESSIONS to override)
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
 import { collectText, RemoteContainerEngine, type ContainerEngine, type ProcessHandle, type WebSocketConstructor } from '../src/index.js';
-import { createOrchestrator, LocalContainerEngine } from '../src/server/index.js';
+import { LocalContainerEngine } from '../src/server/index.js';
 
 const run = promisify(execFile);
 const IMAGE = process.env['CODE_SANDBOX_IMAGE'] ?? 'code-sandbox/base:bookworm';
@@ -28,6 +32,59 @@ interface Row {
 }
 
 const rows: Row[] = [];
+const notes: string[] = [];
+const DENSITY = Number(process.env['BENCH_SESSIONS'] ?? 50);
+let density: object | undefined;
+
+/** The built CLI in a child process (so its memory is its own, as in production), on a free port. */
+async function startServer(owner: string, args: string[]): Promise<{ url: string; pid: number; cacheDir: string | undefined; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['dist/cli.js', '--port', '0', '--owner', owner, '--max-sessions', '500', '--max-sessions-per-address', '500', '--creates-per-minute', '100000',
+    '--dependency-cache', 'off', ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env } });
+  let printed = '';
+  child.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+  await until(async () => /listening on http/.test(printed), 30_000);
+  const cacheAt = args.indexOf('--dependency-cache');
+  return {
+    url: /listening on (http:\/\/\S+)/.exec(printed)![1]!,
+    pid: child.pid!,
+    cacheDir: cacheAt >= 0 ? args[cacheAt + 1] : undefined,
+    stop: async () => {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function health(url: string): Promise<{ ok: boolean; warm: number }> {
+  return (await (await fetch(`${url}/healthz`)).json()) as { ok: boolean; warm: number };
+}
+
+async function until(probe: () => Promise<boolean>, timeout = 60_000): Promise<void> {
+  for (const started = Date.now(); !(await probe()); await new Promise((resolve) => setTimeout(resolve, 50))) {
+    if (Date.now() - started > timeout) throw new Error('timed out');
+  }
+}
+
+function status(pid: number, field: string): number {
+  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(match?.[1] ?? 0) * 1024;
+}
+const rss = (pid: number) => status(pid, 'VmRSS');
+const peakRss = (pid: number) => status(pid, 'VmHWM');
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+/** Median memory use of the running containers of an owner, from the cgroup (docker stats). */
+async function containerMemory(owner: string): Promise<number> {
+  const ids = (await run('docker', ['ps', '-q', '--filter', `label=dev.code-sandbox.owner=${owner}`])).stdout.split('\n').filter(Boolean);
+  const { stdout } = await run('docker', ['stats', '--no-stream', '--format', '{{.MemUsage}}', ...ids]);
+  const units: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, kB: 1000, MB: 1e6, GB: 1e9 };
+  const values = stdout.split('\n').filter(Boolean).map((line) => {
+    const [, value, unit] = /^([\d.]+)(\w+)/.exec(line.trim()) ?? [];
+    return Number(value) * (units[unit ?? 'B'] ?? 1);
+  });
+  return percentile(values, 50);
+}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -88,6 +145,8 @@ async function throughput(engine: ContainerEngine, bytes: number): Promise<numbe
 }
 
 async function main(): Promise<void> {
+  console.error('Building dist/ (the server runs from the build, as users run it)');
+  await run('npx', ['rollup', '-c', '--silent']);
   console.error(`Benchmarking on ${IMAGE}, ${RUNS} runs per figure`);
 
   // Local engine: boot, exec round trip, 10 MB relay.
@@ -136,12 +195,14 @@ async function main(): Promise<void> {
     await local.teardown();
   }
 
-  // Remote engine over a real orchestrator.
-  const orchestrator = createOrchestrator({ owner: 'bench', log: () => undefined, limits: { sessionsPerAddress: 1000, createsPerMinute: 100_000 } });
-  const url = await orchestrator.listen(0);
-  const remote = () => new RemoteContainerEngine({ url, WebSocket: WebSocket as unknown as WebSocketConstructor });
+  // Remote engine over a real orchestrator, in its own process so its memory can be read.
+  const server = await startServer('bench-cli', ['--pool', '2', '--dependency-cache', await mkdtemp(join(tmpdir(), 'bench-deps-'))]);
+  const remote = () => new RemoteContainerEngine({ url: server.url, WebSocket: WebSocket as unknown as WebSocketConstructor });
   try {
-    const firstOutput = await sample(Math.min(RUNS, 10), async () => {
+    const dockerRun = await sample(Math.min(RUNS, 10), async () => {
+      await run('docker', ['run', '--rm', IMAGE, 'echo', 'hi']);
+    });
+    const firstOutput = async (): Promise<number> => {
       const engine = remote();
       const started = performance.now();
       await engine.boot();
@@ -149,11 +210,27 @@ async function main(): Promise<void> {
       const took = await untilOutput(echo, 'hi', started);
       await engine.teardown();
       return took;
+    };
+    // Warm: the pool has a container ready (it refills between runs).
+    const warm = await sample(RUNS, async () => {
+      await until(async () => (await health(server.url)).warm > 0);
+      return firstOutput();
     });
-    const dockerRun = await sample(Math.min(RUNS, 10), async () => {
-      await run('docker', ['run', '--rm', IMAGE, 'echo', 'hi']);
-    });
-    record('session create to first output of `echo hi` (cold)', 'ms', firstOutput, 'docker run --rm echo hi (CLI)', dockerRun);
+    record('session create to first output of `echo hi`, warm (pool)', 'ms', warm, 'docker run --rm echo hi (CLI)', dockerRun);
+    const coldServer = await startServer('bench-cli-cold', ['--pool', '0']);
+    try {
+      const cold = await sample(Math.min(RUNS, 10), async () => {
+        const engine = new RemoteContainerEngine({ url: coldServer.url, WebSocket: WebSocket as unknown as WebSocketConstructor });
+        const started = performance.now();
+        await engine.boot();
+        const took = await untilOutput(await engine.exec('echo', ['hi']), 'hi', started);
+        await engine.teardown();
+        return took;
+      });
+      record('session create to first output of `echo hi`, cold (no pool)', 'ms', cold, 'docker run --rm echo hi (CLI)', dockerRun);
+    } finally {
+      await coldServer.stop();
+    }
 
     const engine = remote();
     await engine.boot();
@@ -163,10 +240,10 @@ async function main(): Promise<void> {
       const remoteExec = await sample(RUNS, async () => {
         await (await engine.exec('true', [])).exit;
       });
-      const localExec = await sample(RUNS, async () => {
-        await (await local2.exec('true', [])).exit;
+      const cliExec = await sample(RUNS, async () => {
+        await run('docker', ['exec', local2.containerId!, 'true']);
       });
-      record('exec round trip over the socket', 'ms', remoteExec, 'same exec on the local engine', localExec);
+      record('exec round trip over the socket', 'ms', remoteExec, 'docker exec (CLI)', cliExec);
 
       const keystrokes = async (target: ContainerEngine) => {
         const shell = await target.exec('cat', [], { terminal: { cols: 80, rows: 24 } });
@@ -180,18 +257,59 @@ async function main(): Promise<void> {
         await shell.kill('SIGKILL');
         return values;
       };
-      record('keystroke echo round trip through the pty', 'ms', await keystrokes(engine), 'same on the local engine (raw exec stream)', await keystrokes(local2));
+      record('keystroke echo round trip (WebSocket, pty and back)', 'ms', await keystrokes(engine), 'same pty on the raw exec stream (local engine)', await keystrokes(local2));
 
-      const bytes = 20 * 1024 * 1024;
+      const bytes = 50 * 1024 * 1024;
+      const before = rss(server.pid);
       const remoteRate = await sample(3, () => throughput(engine, bytes));
+      const peak = peakRss(server.pid);
       const localRate = await sample(3, () => throughput(local2, bytes));
-      record('output throughput (20 MB)', 'MB/s', remoteRate, 'same on the local engine', localRate);
+      record('output throughput, 50 MB through the terminal path', 'MB/s', remoteRate, 'same on the raw exec stream (local engine)', localRate);
+      notes.push(`orchestrator RSS ${mb(before)} before the 50 MB floods, peak ${mb(peak)} (limit per client: 1 MiB unacknowledged output)`);
+
+      // npm install of a small Express app, first and second time (the second from the dependency cache).
+      const express = { 'package.json': { file: { contents: JSON.stringify({ name: 'express-app', private: true, dependencies: { express: '4.21.2' } }) } } };
+      const install = async () => {
+        const session = remote();
+        await session.boot();
+        await session.mount(express);
+        const started = performance.now();
+        const code = await session.installDependencies();
+        const took = performance.now() - started;
+        await session.teardown();
+        if (code !== 0) throw new Error(`npm install exited with ${code}`);
+        return took;
+      };
+      const first = [await install()];
+      await until(async () => (await health(server.url)).ok && (await readdir(server.cacheDir!).catch(() => [])).some((name) => name.endsWith('.tar')), 180_000);
+      const second = await sample(5, install);
+      record('npm install of a small Express app, second time (dependency cache)', 'ms', second, 'first time (npm install, no cache)', first);
     } finally {
       await engine.teardown();
       await local2.teardown();
     }
   } finally {
-    await orchestrator.close();
+    await server.stop();
+  }
+
+  // Density: idle sessions on a fresh server (no pool, nothing run before), its memory and each container's.
+  const dense = await startServer('bench-density', ['--pool', '0']);
+  try {
+    const idle: RemoteContainerEngine[] = [];
+    const baseRss = rss(dense.pid);
+    for (let i = 0; i < DENSITY; i++) {
+      const session = new RemoteContainerEngine({ url: dense.url, WebSocket: WebSocket as unknown as WebSocketConstructor });
+      await session.boot();
+      idle.push(session);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const denseRss = rss(dense.pid);
+    const perContainer = await containerMemory('bench-density');
+    notes.push(`${DENSITY} idle sessions: orchestrator RSS ${mb(denseRss)} (${mb(baseRss)} with none), ${mb((denseRss - baseRss) / DENSITY)} per session in the orchestrator, median container memory ${mb(perContainer)}`);
+    density = { sessions: DENSITY, orchestratorRss: denseRss, orchestratorRssIdle: baseRss, containerMedian: perContainer };
+    await Promise.all(idle.map((session) => session.teardown()));
+  } finally {
+    await dense.stop();
   }
 
   const table = [
@@ -200,8 +318,9 @@ async function main(): Promise<void> {
     ...rows.map((row) => `| ${row.name} | ${row.median.toFixed(2)} ${row.unit} | ${row.p95.toFixed(2)} ${row.unit} | ${row.baseline} | ${row.baselineMedian.toFixed(2)} ${row.unit} | ${(row.median / row.baselineMedian).toFixed(2)}× |`),
   ].join('\n');
   console.log(table);
+  for (const note of notes) console.log(`- ${note}`);
   mkdirSync('bench/results', { recursive: true });
-  writeFileSync('bench/results/engine.json', JSON.stringify({ date: new Date().toISOString(), image: IMAGE, runs: RUNS, rows }, null, 2));
+  writeFileSync('bench/results/engine.json', JSON.stringify({ date: new Date().toISOString(), image: IMAGE, runs: RUNS, rows, density, notes }, null, 2));
   console.error('wrote bench/results/engine.json');
 }
 

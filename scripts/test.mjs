@@ -38,7 +38,9 @@ function step(name, command, args, { counts = false } = {}) {
   console.log(`━━ ${name} done in ${seconds} s (exit ${result.status})`);
 }
 
-const only = process.argv[2]; // `node scripts/test.mjs node`, `browser` or `e2e` runs one suite
+// `node scripts/test.mjs node`, `browser`, `e2e` runs one suite; `hostile` runs the
+// heavy attack-and-fault suite (npm run test:hostile: not part of npm test, CI runs it after).
+const only = process.argv[2];
 if (!only) step('Setup', 'bash', ['scripts/setup.sh']);
 if (!only) step('Types', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
 if (!only || only === 'node') step('Node suites', 'npx', ['mocha', '--reporter', './scripts/test-reporters/mocha-stats.cjs'], { counts: true });
@@ -47,6 +49,12 @@ for (const [group, engine] of [['default', 'Chromium'], ['firefox', 'Firefox'], 
   if (!only || only === 'browser') step(`Browser suites (${engine})`, 'npx', ['web-test-runner', '--group', group], { counts: true });
 }
 if (!only || only === 'e2e') step('End to end (demo pages)', 'node', ['test/e2e/demo.e2e.mjs'], { counts: true });
+
+if (only === 'hostile') {
+  step('Setup', 'bash', ['scripts/setup.sh', 'docker']);
+  step('Hostile suites', 'npx', ['mocha', '--no-config', '--node-option', 'import=tsx', '--node-option', 'expose-gc', '--extension', 'ts',
+    '--timeout', '300000', '--reporter', './scripts/test-reporters/mocha-stats.cjs', 'test/hostile/**/*.test.ts'], { counts: true });
+}
 
 for (const problem of problems) console.log(`✗ ${problem}`);
 console.log(`\n${total.passes} passed, ${total.failures} failed, ${total.pending} skipped`);

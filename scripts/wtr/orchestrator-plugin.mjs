@@ -32,7 +32,7 @@ export function orchestratorPlugin() {
       if (context.path === '/__orchestrator.json') return { body: JSON.stringify({ url }), type: 'application/json' };
       const session = /^\/__orchestrator\/sessions\/([a-z0-9]+)$/.exec(context.path);
       if (session) {
-        const { stdout } = await run('docker', ['ps', '-aq', '--filter', `label=dev.code-sandbox.session=${session[1]}`]);
+        const { stdout } = await run('docker', ['ps', '-aq', '--filter', `name=code-sandbox-${session[1]}`]);
         const body = { exists: orchestrator.sessions.has(session[1]), containers: stdout.split('\n').filter(Boolean).length };
         return { body: JSON.stringify(body), type: 'application/json' };
       }

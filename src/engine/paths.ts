@@ -5,6 +5,8 @@
  */
 import { InvalidPathError } from './errors.js';
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** Where every engine's workspace lives inside its sandbox. */
 export const WORKSPACE = '/workspace';
 
@@ -17,6 +19,8 @@ export const WORKSPACE = '/workspace';
 export function workspaceRelative(path: string): string {
   if (typeof path !== 'string') throw new InvalidPathError(String(path), 'a path must be a string');
   if (path.includes('\0')) throw new InvalidPathError(path, 'it contains a NUL byte');
+  // A lone UTF-16 surrogate has no UTF-8 form: it would reach the disk as U+FFFD, a different name.
+  if (LONE_SURROGATE.test(path)) throw new InvalidPathError(path, 'it is not valid Unicode (it holds a lone surrogate)');
   if (path.length > 4096) throw new InvalidPathError(path.slice(0, 64) + '…', 'it is longer than 4096 characters');
   let rest = path.replace(/\\/g, '/');
   if (rest.startsWith('/')) {
@@ -48,4 +52,20 @@ export function workspaceFilePath(path: string): string {
 /** The absolute in-sandbox path of a workspace-relative path. */
 export function absoluteInWorkspace(relative: string): string {
   return relative ? `${WORKSPACE}/${relative}` : WORKSPACE;
+}
+
+/**
+ * Refuses a symlink at workspace-relative `path` whose `target` (relative to the
+ * link's folder, or absolute) leads outside the workspace: reads and writes
+ * through it would leave the workspace.
+ */
+export function checkSymlinkTarget(path: string, target: string): void {
+  const folder = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+  try {
+    if (target === '') throw new InvalidPathError(target, 'empty');
+    workspaceRelative(target.startsWith('/') || !folder ? target : `${folder}/${target}`);
+  } catch (error) {
+    if (!(error instanceof InvalidPathError)) throw error;
+    throw new InvalidPathError(path, `its symlink target ${JSON.stringify(target)} is empty or leads outside the workspace`);
+  }
 }

@@ -19,9 +19,15 @@ const HELP = `Usage: code-sandbox-server [options]
   --api-key <key>         API key that may create sessions server-to-server (repeatable; also CODE_SANDBOX_API_KEYS, comma-separated)
   --require-api-key       require an API key for every session
   --max-sessions <n>      sessions at once (default 50)
+  --max-sessions-per-address <n>  sessions at once per client address (default 5)
+  --creates-per-minute <n>  session creations per minute per client address (default 20)
   --idle-timeout <s>      seconds before a disconnected session is torn down (default 300)
   --max-lifetime <s>      seconds a session may live (default 1800)
-  --network <mode>        sandbox network: bridge (default) or none
+  --pool <n>              containers kept booted ahead of time per image (default 1)
+  --dependency-cache <d>  cache installs by their manifests in folder <d> (default /var/tmp/code-sandbox/deps; off disables)
+  --pause-after <s>       seconds without a client before a session is frozen (default 30)
+  --network <mode>        sandbox network: code-sandbox (default: a bridge firewalled from this host and
+                          link-local/metadata addresses; needs root for iptables), none, or a Docker network you secured
   --owner <label>         label value of this server's containers (default orchestrator)
   -h, --help              show this help
 
@@ -42,8 +48,13 @@ function main(): void {
         'api-key': { type: 'string', multiple: true, default: [] },
         'require-api-key': { type: 'boolean', default: false },
         'max-sessions': { type: 'string' },
+        'max-sessions-per-address': { type: 'string' },
+        'creates-per-minute': { type: 'string' },
         'idle-timeout': { type: 'string' },
         'max-lifetime': { type: 'string' },
+        pool: { type: 'string', default: '1' },
+        'dependency-cache': { type: 'string', default: '/var/tmp/code-sandbox/deps' },
+        'pause-after': { type: 'string' },
         network: { type: 'string' },
         owner: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -79,8 +90,12 @@ function main(): void {
   );
   const apiKeys = [...values['api-key'], ...(process.env['CODE_SANDBOX_API_KEYS']?.split(',').filter(Boolean) ?? [])];
   const maxSessions = number('max-sessions', values['max-sessions']);
+  const perAddress = number('max-sessions-per-address', values['max-sessions-per-address']);
+  const createsPerMinute = number('creates-per-minute', values['creates-per-minute']);
   const idleTimeout = number('idle-timeout', values['idle-timeout'], 1000);
   const maxLifetime = number('max-lifetime', values['max-lifetime'], 1000);
+  const pauseAfter = number('pause-after', values['pause-after'], 1000);
+  const dependencyCache = values['dependency-cache'];
   const orchestrator = createOrchestrator({
     allowedOrigins: values['allow-origin'],
     images,
@@ -89,13 +104,18 @@ function main(): void {
     ...(values.image && { image: values.image }),
     ...(values['preview-url'] && { previewUrl: values['preview-url'] }),
     ...(values['public-url'] && { publicUrl: values['public-url'] }),
+    pool: number('pool', values.pool) ?? 1,
+    ...(dependencyCache !== 'off' && { dependencyCache }),
     ...(values.network && { network: values.network }),
     ...(values.owner && { owner: values.owner }),
     ...(process.env['CODE_SANDBOX_SECRET'] && { secret: process.env['CODE_SANDBOX_SECRET'] }),
     limits: {
       ...(maxSessions !== undefined && { sessions: maxSessions }),
+      ...(perAddress !== undefined && { sessionsPerAddress: perAddress }),
+      ...(createsPerMinute !== undefined && { createsPerMinute }),
       ...(idleTimeout !== undefined && { idleTimeout }),
       ...(maxLifetime !== undefined && { maxLifetime }),
+      ...(pauseAfter !== undefined && { pauseAfter }),
     },
   });
   let closing = false;

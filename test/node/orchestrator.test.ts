@@ -139,7 +139,7 @@ describe('orchestrator', function () {
     const closed = await closeOf(socket);
     expect(closed.code).to.equal(CLOSE.sessionEnded);
     expect(closed.reason).to.contain('Create a new one');
-    expect(await containers(`label=dev.code-sandbox.session=${body.id}`)).to.deep.equal([]);
+    expect(await containers(`name=code-sandbox-${body.id}`)).to.deep.equal([]);
     const unknown = await fetch(`${url}/sessions/0123456789abcdef0123`, { headers: { authorization: `Bearer ${body.token}` } });
     expect(unknown.status).to.equal(401);
     await assertOthersServed();
@@ -209,10 +209,10 @@ describe('orchestrator', function () {
     const idle = await startOrchestrator({ limits: { idleTimeout: 500 } });
     try {
       const { body } = await createSession(idle.url);
-      expect(await containers(`label=dev.code-sandbox.session=${body.id}`)).to.have.length(1);
+      expect(await containers(`name=code-sandbox-${body.id}`)).to.have.length(1);
       await new Promise((resolve) => setTimeout(resolve, 2000));
       expect(idle.orchestrator.sessions.size).to.equal(0);
-      expect(await containers(`label=dev.code-sandbox.session=${body.id}`)).to.deep.equal([]);
+      expect(await containers(`name=code-sandbox-${body.id}`)).to.deep.equal([]);
     } finally {
       await idle.orchestrator.close();
     }
@@ -246,22 +246,25 @@ describe('orchestrator', function () {
   it('closes gracefully on SIGTERM from the CLI and leaves no container', async () => {
     const cliOwner = testOwner('cli');
     const cli = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts', '--port', '0', '--owner', cliOwner], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let printed = '';
-    cli.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-    for (let waited = 0; !/listening on http:\/\/\S+\n/.test(printed); waited += 100) {
-      if (waited > 30_000) throw new Error(`The CLI did not start: ${printed}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const cliUrl = /listening on (http:\/\/\S+)/.exec(printed)![1]!;
-    const { status, body } = await createSession(cliUrl);
-    expect(status).to.equal(201);
-    expect(await containers(`label=dev.code-sandbox.owner=${cliOwner}`)).to.have.length(1);
     const exited = once(cli, 'exit');
-    cli.kill('SIGTERM');
-    const [code] = (await exited) as [number];
-    expect(code).to.equal(0);
-    expect(printed).to.contain('listening on');
-    expect(await containers(`label=dev.code-sandbox.owner=${cliOwner}`)).to.deep.equal([]);
-    expect(body.id).to.be.a('string');
+    try {
+      let printed = '';
+      cli.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+      for (let waited = 0; !/listening on http:\/\/\S+\n/.test(printed); waited += 100) {
+        if (waited > 30_000) throw new Error(`The CLI did not start: ${printed}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const cliUrl = /listening on (http:\/\/\S+)/.exec(printed)![1]!;
+      const { status, body } = await createSession(cliUrl);
+      expect(status).to.equal(201);
+      expect(await containers(`name=code-sandbox-${body.id}`), 'the session has its container').to.have.length(1);
+      cli.kill('SIGTERM');
+      const [code] = (await exited) as [number];
+      expect(code).to.equal(0);
+      // The session's container and the warm pool's are all gone.
+      expect(await containers(`label=dev.code-sandbox.owner=${cliOwner}`)).to.deep.equal([]);
+    } finally {
+      if (cli.exitCode === null) cli.kill('SIGKILL');
+    }
   });
 });

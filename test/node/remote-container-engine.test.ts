@@ -28,7 +28,7 @@ describe('RemoteContainerEngine over a real orchestrator', function () {
       const id = (engine as RemoteContainerEngine).sessionId;
       expect(id, 'the engine had a session').to.be.a('string');
       expect(orchestrator.sessions.has(id!), 'the session is gone from the server').to.equal(false);
-      expect(await containers(`label=dev.code-sandbox.session=${id}`)).to.deep.equal([]);
+      expect(await containers(`name=code-sandbox-${id}`)).to.deep.equal([]);
     },
     python: true,
     registry: true,

@@ -17,6 +17,8 @@ export interface SandboxLimits {
   workspaceBytes?: number;
   /** Largest file the file API reads or writes, in bytes (default 50 MiB). */
   fileBytes?: number;
+  /** Files and folders the workspace holds at most (default 262144); /tmp and HOME hold 65536 each. */
+  workspaceInodes?: number;
 }
 
 /** Label every container the local engine creates carries, so its owner can find them. */
@@ -28,6 +30,7 @@ export const DEFAULT_LIMITS: Required<SandboxLimits> = {
   pids: 256,
   workspaceBytes: 512 * 1024 * 1024,
   fileBytes: 50 * 1024 * 1024,
+  workspaceInodes: 262_144,
 };
 
 /** Ports published by default: the usual dev server ports (Node, Vite, Python, others). */
@@ -80,9 +83,10 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
       SecurityOpt: ['no-new-privileges'],
       ReadonlyRootfs: true,
       Tmpfs: {
-        '/workspace': `rw,exec,nosuid,nodev,size=${input.limits.workspaceBytes},mode=0755,${owned}`,
-        '/tmp': 'rw,exec,nosuid,nodev,size=268435456,mode=1777',
-        [SANDBOX_HOME]: `rw,exec,nosuid,nodev,size=268435456,mode=0700,${owned}`,
+        // nr_inodes bounds file counts too: tmpfs inodes are kernel memory a byte size does not cap.
+        '/workspace': `rw,exec,nosuid,nodev,size=${input.limits.workspaceBytes},nr_inodes=${input.limits.workspaceInodes},mode=0755,${owned}`,
+        '/tmp': 'rw,exec,nosuid,nodev,size=268435456,nr_inodes=65536,mode=1777',
+        [SANDBOX_HOME]: `rw,exec,nosuid,nodev,size=268435456,nr_inodes=65536,mode=0700,${owned}`,
       },
       Memory: input.limits.memoryBytes,
       MemorySwap: input.limits.memoryBytes,

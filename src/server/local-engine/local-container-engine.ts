@@ -22,15 +22,15 @@ import {
 } from '../../engine/errors.js';
 import { flattenTree, contentBytes, type DirEntry, type FileSystemTree, type TreeEntry } from '../../engine/file-system-tree.js';
 import { OutputSubject } from '../../engine/observable.js';
-import { absoluteInWorkspace, workspaceFilePath, workspaceRelative } from '../../engine/paths.js';
+import { absoluteInWorkspace, checkSymlinkTarget, WORKSPACE, workspaceFilePath, workspaceRelative } from '../../engine/paths.js';
 import { planDevServer, planInstall } from '../../engine/stack.js';
 import { abortReason, deadline, raceSignal, sleep, throwIfAborted, type WaitOptions } from '../../engine/wait.js';
 import { containerSpec, DEFAULT_LIMITS, DEFAULT_PORTS, OWNER_LABEL, type SandboxLimits } from './container-spec.js';
 import { startLocalProcess, type LocalProcess } from './local-process.js';
 export type { LocalProcess } from './local-process.js';
 import { runToEnd, type RunResult } from './run-to-end.js';
-import { DELETE, EXIT, READ_DIR, READ_FILE, shell, UNTAR } from './sandbox-scripts.js';
-import { packEntries } from './workspace-tar.js';
+import { DELETE, EXIT, OOM_EVENTS, READ_DIR, READ_FILE, shell, TAR_OUT, UNTAR } from './sandbox-scripts.js';
+import { foldersWritten, packEntries } from './workspace-tar.js';
 
 /** Options of `new LocalContainerEngine(...)`. */
 export interface LocalContainerEngineOptions {
@@ -52,6 +52,8 @@ export interface LocalContainerEngineOptions {
   labels?: Record<string, string>;
   /** Value of the owner label, to find and remove this owner's containers later (default `local`). */
   owner?: string;
+  /** The container's name (default: one Docker makes up). */
+  name?: string;
   /** Default boot timeout in ms (default 60 s). */
   bootTimeout?: number;
   /** Default install timeout in ms (default 10 min). */
@@ -61,6 +63,8 @@ export interface LocalContainerEngineOptions {
 }
 
 const LOG_TAIL_BYTES = 4096;
+/** Bytes of folder paths one write may pass to the sandbox's check (exec arguments are bounded). */
+const MAX_FOLDER_ARGS = 1024 * 1024;
 const NOTHING_TO_INSTALL = 'Nothing to install: no package.json, requirements.txt or other manifest in the workspace.\r\n';
 
 /**
@@ -86,6 +90,8 @@ export class LocalContainerEngine extends ContainerEngine {
   /** Container port to the host port Docker published it on. */
   readonly #hostPorts = new Map<number, number>();
   readonly #processes = new Set<LocalProcess>();
+  /** Out-of-memory kills in the sandbox so far, to tell which SIGKILL exit was one. */
+  #oomKills = 0;
 
   constructor(options: LocalContainerEngineOptions) {
     super();
@@ -114,7 +120,7 @@ export class LocalContainerEngine extends ContainerEngine {
       await raceSignal(creating, signal);
       this.setStatus('ready');
     } catch (error) {
-      this.setStatus('failed');
+      this.setStatus('failed', error);
       await this.#removeContainer();
       throw error;
     }
@@ -171,6 +177,45 @@ export class LocalContainerEngine extends ContainerEngine {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** A tar archive of workspace paths (folders whole), e.g. to cache `node_modules`. */
+  async exportArchive(paths: string[], options?: WaitOptions): Promise<Uint8Array> {
+    this.assertReady('archive files');
+    const relative = paths.map((path) => workspaceFilePath(path));
+    const result = await this.#run(shell(TAR_OUT, ...relative), options);
+    if (result.code !== 0) throw new ProcessError(`Archiving ${relative.join(', ')} failed (tar exited with ${result.code}): ${result.stderr.trim()}`);
+    return new Uint8Array(result.stdout.buffer, result.stdout.byteOffset, result.stdout.byteLength);
+  }
+
+  /** Unpacks a tar archive (such as one `exportArchive` made) into the workspace. */
+  async importArchive(archive: Uint8Array, options?: WaitOptions): Promise<void> {
+    this.assertReady('unpack files');
+    this.#checkUntar(await this.#run(shell(UNTAR), options, archive));
+  }
+
+  /** Renames the container (a pooled container takes its session's name when claimed). */
+  async rename(name: string): Promise<void> {
+    this.assertReady('rename the container');
+    await this.#container!.rename({ name });
+  }
+
+  /**
+   * Freezes every process of the sandbox (cgroup freezer): it keeps its memory,
+   * files and processes but uses no CPU, until `resume()`. For readers who leave
+   * and may come back.
+   */
+  async pause(): Promise<void> {
+    this.assertReady('pause the sandbox');
+    const info = await this.#container!.inspect();
+    if (!info.State.Paused) await this.#container!.pause();
+  }
+
+  /** Thaws a paused sandbox; harmless when it is not paused. */
+  async resume(): Promise<void> {
+    this.assertReady('resume the sandbox');
+    const info = await this.#container!.inspect();
+    if (info.State.Paused) await this.#container!.unpause();
+  }
+
   /** The host port (on 127.0.0.1) a container port is published on, if it is. */
   publishedPort(containerPort: number): number | undefined {
     return this.#hostPorts.get(containerPort);
@@ -189,6 +234,7 @@ export class LocalContainerEngine extends ContainerEngine {
       env: options.env ?? {},
       ...(options.terminal && { terminal: options.terminal }),
       ...(killSignal && { killSignal }),
+      explainExit: (code) => this.#explainExit(code),
     });
     this.#processes.add(process);
     void process.exit.then(() => this.#processes.delete(process));
@@ -280,6 +326,7 @@ export class LocalContainerEngine extends ContainerEngine {
       limits: this.#limits,
       env: this.#options.env ?? {},
       labels: { ...this.#options.labels, [OWNER_LABEL]: this.#options.owner ?? 'local' },
+      ...(this.#options.name && { name: this.#options.name }),
     });
     this.#container = await this.#docker.createContainer(spec);
     await this.#container.start();
@@ -312,12 +359,21 @@ export class LocalContainerEngine extends ContainerEngine {
       if (entry.kind === 'file' && contentBytes(entry.contents).byteLength > this.#limits.fileBytes) {
         throw new LimitExceededError(`"${entry.path}" is larger than the ${formatBytes(this.#limits.fileBytes)} file limit; nothing was written. Make it smaller or raise limits.fileBytes.`);
       }
-      if (entry.kind === 'symlink' && entry.target.includes('\0')) throw new InvalidPathError(entry.target, 'a symlink target contains a NUL byte');
+      if (entry.kind === 'symlink') checkSymlinkTarget(entry.path, entry.target);
     }
-    const result = await this.#run(shell(UNTAR), options, await packEntries(entries));
+    const folders = foldersWritten(entries);
+    if (folders.reduce((sum, folder) => sum + folder.length + 1, 0) > MAX_FOLDER_ARGS) {
+      throw new LimitExceededError(`These files span ${folders.length} folders, more than one write can check; nothing was written. Mount the tree in smaller parts.`);
+    }
+    const result = await this.#run(shell(UNTAR, ...folders), options, await packEntries(entries));
+    if (result.code === EXIT.outside) throw new InvalidPathError(result.stderr.slice(WORKSPACE.length + 1), 'a symlink on the way leads outside the workspace; nothing was written');
+    this.#checkUntar(result);
+  }
+
+  #checkUntar(result: RunResult): void {
     if (result.code === 0) return;
     if (/No space left|Disk quota/i.test(result.stderr)) {
-      throw new LimitExceededError(`The workspace is full (${formatBytes(this.#limits.workspaceBytes)}); delete files or raise limits.workspaceBytes.`);
+      throw new LimitExceededError(`The workspace is full (${formatBytes(this.#limits.workspaceBytes)} or ${this.#limits.workspaceInodes} files and folders); delete files, or raise limits.workspaceBytes or limits.workspaceInodes.`);
     }
     throw new ProcessError(`Writing files into the sandbox failed (tar exited with ${result.code}): ${result.stderr.trim()}`);
   }
@@ -332,11 +388,33 @@ export class LocalContainerEngine extends ContainerEngine {
         throw new InvalidPathError(path, `it is a folder; ${verb} a file inside it, or use readdir()`);
       case EXIT.notDirectory:
         throw new InvalidPathError(path, 'it is a file, not a folder');
+      case EXIT.outside:
+        throw new InvalidPathError(path, 'it leads outside the workspace through a symlink (or a symlink loop)');
+      case EXIT.notFile:
+        throw new InvalidPathError(path, 'it is not a regular file (a device, pipe or socket)');
       case EXIT.tooLarge:
         throw new LimitExceededError(`"${path}" is larger than the ${formatBytes(this.#limits.fileBytes)} file limit. Raise limits.fileBytes to ${verb} it.`);
       default:
         throw new ProcessError(`Could not ${verb} "${path}" (exit ${result.code}): ${result.stderr.trim()}`);
     }
+  }
+
+  /**
+   * Why a process that exited with 137 (SIGKILL) died, when it was not a kill the
+   * caller asked for: the kernel's out-of-memory killer (the sandbox's memory
+   * cgroup counts its kills), or the container itself stopping under it.
+   */
+  async #explainExit(code: number): Promise<string | undefined> {
+    if (code !== 137 || this.status !== 'ready') return undefined;
+    const events = await runToEnd(this.#container!, shell(OOM_EVENTS)).catch(() => undefined);
+    const kills = Number(/^oom_kill (\d+)$/m.exec(events?.stdout.toString('utf8') ?? '')?.[1]);
+    if (Number.isFinite(kills) && kills > this.#oomKills) {
+      this.#oomKills = kills;
+      return `Out of memory: the process went past the sandbox's ${formatBytes(this.#limits.memoryBytes)} limit and was killed (exit 137). Use less memory, or raise limits.memoryBytes.`;
+    }
+    if (events?.code === 0 || this.status !== 'ready') return undefined;
+    const running = await this.#container!.inspect().then((info) => info.State.Running, () => false);
+    return running ? undefined : 'The sandbox stopped while the process ran (its container was killed or removed). Start a new session to run again.';
   }
 
   async #planDevServer(signal: AbortSignal): Promise<string | undefined> {

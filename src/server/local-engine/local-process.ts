@@ -20,6 +20,8 @@ export interface LocalProcessSpec {
   terminal?: TerminalSize;
   /** Kills the process with SIGKILL when it fires. */
   killSignal?: AbortSignal;
+  /** Says why the process ended when its code alone would puzzle a reader (out of memory, sandbox gone). */
+  explainExit?: (code: number) => Promise<string | undefined>;
 }
 
 let counter = 0;
@@ -44,7 +46,7 @@ export async function startLocalProcess(container: Docker.Container, spec: Local
     Tty: tty,
   });
   const socket = (await exec.start({ hijack: true, stdin: true, Tty: tty })) as Duplex;
-  return new LocalProcess(container, exec, socket, id, tty, spec.killSignal);
+  return new LocalProcess(container, exec, socket, id, tty, spec.killSignal, spec.explainExit);
 }
 
 /** A process in a local container; see `ProcessHandle` for its guarantees. */
@@ -60,7 +62,15 @@ export class LocalProcess implements ProcessHandle {
   readonly #tty: boolean;
   #exited = false;
 
-  constructor(container: Docker.Container, exec: Docker.Exec, socket: Duplex, id: string, tty: boolean, killSignal?: AbortSignal) {
+  constructor(
+    container: Docker.Container,
+    exec: Docker.Exec,
+    socket: Duplex,
+    id: string,
+    tty: boolean,
+    killSignal?: AbortSignal,
+    explainExit?: (code: number) => Promise<string | undefined>,
+  ) {
     this.#container = container;
     this.#exec = exec;
     this.#socket = socket;
@@ -85,6 +95,9 @@ export class LocalProcess implements ProcessHandle {
       emit('stderr', new Uint8Array(), true);
       const code = await exitCodeOf(exec);
       this.#exited = true;
+      // The exit code stays the contract's (137 after SIGKILL); the reader also gets the reason, last in the output.
+      const note = await explainExit?.(code).catch(() => undefined);
+      if (note) emit(tty ? 'stdout' : 'stderr', new TextEncoder().encode(`${tty ? '\r\n' : '\n'}[code-sandbox] ${note}${tty ? '\r\n' : '\n'}`), true);
       socket.destroy();
       for (const subject of [this.stream, this.stdout, this.stderr]) subject.complete();
       return code;

@@ -6,7 +6,15 @@
  */
 
 /** Exit codes the file scripts use to say what went wrong (outside the range tools use). */
-export const EXIT = { notFound: 44, isDirectory: 45, tooLarge: 46, notDirectory: 47 } as const;
+export const EXIT = { notFound: 44, isDirectory: 45, tooLarge: 46, notDirectory: 47, outside: 48, notFile: 49 } as const;
+
+/**
+ * `inside PATH`: whether an already resolved path is the workspace or in it. The
+ * file scripts resolve symlinks with `realpath` and refuse what leaves the
+ * workspace. They run as the sandbox's own unprivileged user, so a path swapped
+ * between check and use can reach nothing the sandbox's processes cannot.
+ */
+const INSIDE = 'inside() { case "$1" in /workspace|/workspace/*) return 0;; esac; return 1; }';
 
 /** Environment variable that marks every process of one exec, children included. */
 export const PROCESS_MARKER = 'CODE_SANDBOX_PROCESS';
@@ -28,23 +36,47 @@ for p in /proc/[0-9]*; do
 done
 exit 0`;
 
-/** $1 path, $2 byte limit: prints the file, or exits with one of EXIT's codes. */
-export const READ_FILE = `
-[ -d "$1" ] && exit ${EXIT.isDirectory}
-[ -e "$1" ] || exit ${EXIT.notFound}
-[ "$(stat -L -c %s -- "$1")" -gt "$2" ] && exit ${EXIT.tooLarge}
-exec cat -- "$1"`;
+/**
+ * $1 path, $2 byte limit: prints the file, or exits with one of EXIT's codes. The
+ * check is repeated on the descriptor actually opened, so a symlink swapped in
+ * after the first check is caught too.
+ */
+export const READ_FILE = `${INSIDE}
+p=$(realpath -e -- "$1" 2>/dev/null) || exit ${EXIT.notFound}
+inside "$p" || exit ${EXIT.outside}
+[ -d "$p" ] && exit ${EXIT.isDirectory}
+[ -f "$p" ] || exit ${EXIT.notFile}
+exec 3< "$p" || exit ${EXIT.notFound}
+inside "$(readlink /proc/self/fd/3)" || exit ${EXIT.outside}
+[ "$(stat -L -c %s /proc/self/fd/3)" -gt "$2" ] && exit ${EXIT.tooLarge}
+exec cat <&3`;
 
 /** $1 folder: prints "<type> <name>" NUL-terminated for each entry (type as find's %y). */
-export const READ_DIR = `
-[ -e "$1" ] || exit ${EXIT.notFound}
-[ -d "$1" ] || exit ${EXIT.notDirectory}
-exec find "$1" -mindepth 1 -maxdepth 1 -printf '%y %f\\0'`;
+export const READ_DIR = `${INSIDE}
+p=$(realpath -e -- "$1" 2>/dev/null) || exit ${EXIT.notFound}
+inside "$p" || exit ${EXIT.outside}
+[ -d "$p" ] || exit ${EXIT.notDirectory}
+exec find "$p" -mindepth 1 -maxdepth 1 -printf '%y %f\\0'`;
 
-/** $1 path: deletes a file or a folder tree. */
-export const DELETE = `
+/** $1 path: deletes a file or a folder tree (a symlink itself, never what it points to). */
+export const DELETE = `${INSIDE}
 [ -e "$1" ] || [ -L "$1" ] || exit ${EXIT.notFound}
-exec rm -rf -- "$1"`;
+d=$(realpath -e -- "$(dirname -- "$1")" 2>/dev/null) || exit ${EXIT.notFound}
+inside "$d" || exit ${EXIT.outside}
+exec rm -rf -- "$d/$(basename -- "$1")"`;
 
-/** Unpacks a tar read from stdin into the workspace. */
-export const UNTAR = 'exec tar -x --no-same-owner -f - -C /workspace';
+/** $@ workspace-relative paths: writes a tar of them to stdout. */
+export const TAR_OUT = 'exec tar -c -f - -C /workspace -- "$@"';
+
+/**
+ * Unpacks a tar read from stdin into the workspace; $@ are the absolute folders
+ * it writes into, refused (exit EXIT.outside, the folder on stderr) when a symlink
+ * on the way leads out of the workspace, since tar follows those. Symlinks the
+ * archive itself makes to absolute or `..` targets GNU tar creates last.
+ */
+export const UNTAR = `${INSIDE}
+for p; do r=$(realpath -m -- "$p" 2>/dev/null) && inside "$r" || { printf '%s' "$p" >&2; exit ${EXIT.outside}; }; done
+exec tar -x --no-same-owner -f - -C /workspace`;
+
+/** Prints the sandbox's memory cgroup events (cgroup v2, else v1), whose `oom_kill N` counts out-of-memory kills. */
+export const OOM_EVENTS = 'cat /sys/fs/cgroup/memory.events 2>/dev/null || cat /sys/fs/cgroup/memory/memory.oom_control';

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { SandboxLimits } from '../local-engine/container-spec.js';
+import { SANDBOX_NETWORK, type SandboxNetworkOptions } from '../local-engine/sandbox-network.js';
 
 /** Limits the orchestrator enforces; every one is configurable. */
 export interface OrchestratorLimits {
@@ -11,6 +12,8 @@ export interface OrchestratorLimits {
   sessionsPerAddress?: number;
   /** Session creations per minute per client address (default 20). */
   createsPerMinute?: number;
+  /** A session with no client connected for this long is frozen (`docker pause`) until its reader returns, in ms (default 30 s). */
+  pauseAfter?: number;
   /** A session with no client connected for this long is torn down, in ms (default 5 min). */
   idleTimeout?: number;
   /** No session lives longer than this, in ms (default 30 min). */
@@ -51,8 +54,21 @@ export interface OrchestratorOptions {
   limits?: OrchestratorLimits;
   /** Per-sandbox resource limits passed to each LocalContainerEngine. */
   sandboxLimits?: SandboxLimits;
-  /** Sandbox network: `bridge` (default) or `none`. */
+  /**
+   * Host folder for the dependency cache: installs of the same manifests are
+   * restored from it (see DependencyCache). Unset: no cache.
+   */
+  dependencyCache?: string;
+  /** Containers booted ahead of time per image, claimed by new sessions (default 0: none). */
+  pool?: number;
+  /**
+   * Sandbox network: `code-sandbox` (default: a dedicated bridge, firewalled so
+   * sandboxes reach the internet but not this host nor link-local/metadata
+   * addresses; see `sandboxNetwork`), `none`, or any Docker network you secured yourself.
+   */
   network?: string;
+  /** How the dedicated sandbox network is set up (name, bridge, firewall, blocked destinations). */
+  sandboxNetwork?: SandboxNetworkOptions;
   /** Label value marking this orchestrator's containers; those left by an earlier run are removed at start (default `orchestrator`). */
   owner?: string;
   /** A dockerode client (default: from DOCKER_HOST, else the local socket). */
@@ -61,8 +77,9 @@ export interface OrchestratorOptions {
   log?: (line: string) => void;
 }
 
-export type ResolvedOptions = Required<Omit<OrchestratorOptions, 'docker' | 'previewUrl' | 'publicUrl' | 'sandboxLimits'>> &
-  Pick<OrchestratorOptions, 'docker' | 'previewUrl' | 'publicUrl' | 'sandboxLimits'> & { limits: Required<OrchestratorLimits> };
+/** Options with no default: absent means off (or decided elsewhere). */
+type Optional = 'docker' | 'previewUrl' | 'publicUrl' | 'sandboxLimits' | 'sandboxNetwork' | 'dependencyCache';
+export type ResolvedOptions = Required<Omit<OrchestratorOptions, Optional>> & Pick<OrchestratorOptions, Optional> & { limits: Required<OrchestratorLimits> };
 
 export function resolveOptions(options: OrchestratorOptions): ResolvedOptions {
   return {
@@ -73,14 +90,16 @@ export function resolveOptions(options: OrchestratorOptions): ResolvedOptions {
     requireApiKey: false,
     secret: randomBytes(32).toString('hex'),
     tokenTtl: 10 * 60_000,
-    network: 'bridge',
+    network: options.sandboxNetwork?.name ?? SANDBOX_NETWORK,
     owner: 'orchestrator',
+    pool: 0,
     log: (line) => process.stderr.write(`[code-sandbox-server] ${line}\n`),
     ...options,
     limits: {
       sessions: 50,
       sessionsPerAddress: 5,
       createsPerMinute: 20,
+      pauseAfter: 30_000,
       idleTimeout: 5 * 60_000,
       maxLifetime: 30 * 60_000,
       maxMessageBytes: 64 * 1024 * 1024,

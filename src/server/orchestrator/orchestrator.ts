@@ -10,13 +10,21 @@ import Docker from 'dockerode';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE } from '../../protocol/messages.js';
 import { OWNER_LABEL } from '../local-engine/container-spec.js';
-import { LocalContainerEngine } from '../local-engine/local-container-engine.js';
+import { LocalContainerEngine, type LocalContainerEngineOptions } from '../local-engine/local-container-engine.js';
+import { ensureSandboxNetwork, SANDBOX_NETWORK } from '../local-engine/sandbox-network.js';
 import { HttpError, sendError, sendJson } from './http-errors.js';
 import { resolveOptions, type OrchestratorOptions, type ResolvedOptions } from './options.js';
 import { parsePreviewHost, proxyHttp, proxyUpgrade } from './preview-proxy.js';
 import { RateLimiter } from './rate-limit.js';
 import { newSessionId, Session } from './session.js';
 import { TOKEN_MESSAGES, TokenSigner } from './tokens.js';
+import { WarmPool } from './warm-pool.js';
+import { DependencyCache } from './dependency-cache.js';
+
+/** Every session's container is named after it, so operators can find it with `docker ps`. */
+export function containerName(session: string): string {
+  return `code-sandbox-${session}`;
+}
 
 /** What `POST /sessions` answers. */
 export interface CreatedSession {
@@ -53,6 +61,8 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
   const sessions = new Map<string, Session>();
   const pendingByAddress = new Map<string, number>();
   const lifetimes = new Map<string, NodeJS.Timeout>();
+  const pool = new WarmPool(config.pool, engineOptions, log);
+  const cache = config.dependencyCache ? new DependencyCache({ dir: config.dependencyCache, engineOptions, log }) : undefined;
   let pending = 0;
   let baseUrl: string | undefined;
   let previewTemplate = '';
@@ -86,8 +96,10 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const preview = parsePreviewHost(req.headers.host, previewSuffix);
     if (preview) {
-      const hostPort = sessions.get(preview.session)?.engine.publishedPort(preview.port);
+      const session = sessions.get(preview.session);
+      const hostPort = session?.engine.publishedPort(preview.port);
       if (hostPort === undefined) throw new HttpError(404, 'NOT_FOUND', `No sandbox session serves port ${preview.port} here. The session may have ended; run the example again.`);
+      await session!.thaw();
       proxyHttp(req, res, hostPort);
       return;
     }
@@ -105,7 +117,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       return;
     }
     if (path === '/healthz' && req.method === 'GET') {
-      sendJson(res, 200, { ok: !shuttingDown, sessions: sessions.size });
+      sendJson(res, 200, { ok: !shuttingDown, sessions: sessions.size, warm: pool.total });
       return;
     }
     if (!originAllowed(origin)) {
@@ -187,26 +199,15 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     pendingByAddress.set(address, (pendingByAddress.get(address) ?? 0) + 1);
     try {
       const id = newSessionId();
-      const engine = new LocalContainerEngine({
-        image: (template && config.images[template]) || config.image,
-        docker,
-        network: config.network,
-        owner: config.owner,
-        labels: { 'dev.code-sandbox.session': id },
-        limits: { fileBytes: limits.maxFileBytes, ...config.sandboxLimits },
-      });
-      try {
-        await engine.boot();
-      } catch (error) {
-        log(`session create failed: ${(error as Error).message}`);
-        await engine.teardown().catch(() => undefined);
-        throw new HttpError(503, 'UNAVAILABLE', 'The sandbox server cannot start a sandbox right now; try again later. (Its operator will find the cause in its log.)');
-      }
+      const image = (template && config.images[template]) || config.image;
+      const engine = await startEngine(image, containerName(id));
       if (shuttingDown) {
         await engine.teardown();
         throw new HttpError(503, 'UNAVAILABLE', 'The sandbox server is shutting down; try again shortly.');
       }
       const session = new Session(id, address, engine, {
+        image,
+        cache,
         signer,
         previewUrl,
         maxFileBytes: limits.maxFileBytes,
@@ -232,6 +233,42 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       const left = (pendingByAddress.get(address) ?? 1) - 1;
       if (left) pendingByAddress.set(address, left);
       else pendingByAddress.delete(address);
+    }
+  }
+
+  function engineOptions(image: string): LocalContainerEngineOptions {
+    return {
+      image,
+      docker,
+      network: config.network,
+      owner: config.owner,
+      limits: { fileBytes: limits.maxFileBytes, ...config.sandboxLimits },
+    };
+  }
+
+  /**
+   * A booted engine named `name`: from the warm pool when one is ready (a pooled
+   * container that died meanwhile is discarded), else created now.
+   */
+  async function startEngine(image: string, name: string): Promise<LocalContainerEngine> {
+    const pooled = pool.claim(image);
+    if (pooled) {
+      try {
+        await pooled.rename(name);
+        return pooled;
+      } catch (error) {
+        log(`warm pool: discarding a container that cannot be claimed: ${(error as Error).message}`);
+        await pooled.teardown().catch(() => undefined);
+      }
+    }
+    const engine = new LocalContainerEngine({ ...engineOptions(image), name });
+    try {
+      await engine.boot();
+      return engine;
+    } catch (error) {
+      await engine.teardown().catch(() => undefined);
+      log(`session create failed: ${(error as Error).message}`);
+      throw new HttpError(503, 'UNAVAILABLE', 'The sandbox server cannot start a sandbox right now; try again later. (Its operator will find the cause in its log.)');
     }
   }
 
@@ -270,15 +307,18 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       (ws as WebSocket & { alive?: boolean }).alive = true;
       ws.on('pong', () => ((ws as WebSocket & { alive?: boolean }).alive = true));
       session.attach(ws);
+      void session.thaw();
     });
   }
 
   function startTimers(): void {
-    const every = Math.min(Math.max(limits.idleTimeout / 4, 100), 10_000);
+    const every = Math.min(Math.max(Math.min(limits.idleTimeout, limits.pauseAfter) / 4, 100), 10_000);
     const idle = setInterval(() => {
       const now = Date.now();
       for (const session of sessions.values()) {
-        if (!session.connected && now - session.lastActivity > limits.idleTimeout) void endSession(session, 'Idle: no client connected.');
+        if (session.connected) continue;
+        if (now - session.lastActivity > limits.idleTimeout) void endSession(session, 'Idle: no client connected.');
+        else if (now - session.lastActivity > limits.pauseAfter) void session.freeze();
       }
     }, every);
     // Dead peers: a socket that missed a ping's pong is terminated; the session then idles out.
@@ -291,8 +331,26 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
         }
       }
     }, 30_000);
-    timers = [idle, heartbeat];
+    const reconcile = setInterval(() => void endStoppedSessions(), 5_000);
+    timers = [idle, heartbeat, reconcile];
     for (const timer of timers) timer.unref();
+  }
+
+  /**
+   * Ends sessions whose container stopped under them (killed, its init out of
+   * memory, Docker restarted), so their clients hear why instead of meeting errors.
+   */
+  async function endStoppedSessions(): Promise<void> {
+    const since = Date.now();
+    const listed = await docker.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${config.owner}`] } }).catch(() => undefined);
+    if (!listed) return; // the daemon is away (restarting, say): look again next time
+    const alive = new Set(listed.filter((info) => info.State === 'running' || info.State === 'paused').map((info) => info.Id));
+    for (const session of sessions.values()) {
+      const id = session.engine.containerId;
+      if (id && session.createdAt < since && !alive.has(id)) {
+        void endSession(session, 'The sandbox stopped unexpectedly (its container exited, or Docker restarted). Run the example again.');
+      }
+    }
   }
 
   async function removeOrphans(): Promise<void> {
@@ -308,6 +366,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     sessions,
     server,
     async listen(port = 0, host = '127.0.0.1') {
+      if (config.network === (config.sandboxNetwork?.name ?? SANDBOX_NETWORK)) await ensureSandboxNetwork(docker, config.sandboxNetwork);
       await removeOrphans();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -319,6 +378,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       previewTemplate = config.previewUrl ?? `http://{session}-{port}.localhost:${actual}/`;
       previewSuffix = new URL(previewTemplate.replace('{session}-{port}', 'preview-1')).host.slice('preview-1.'.length);
       startTimers();
+      for (const image of new Set([config.image, ...Object.values(config.images)])) pool.fill(image);
       log(`listening on ${baseUrl} (previews at ${previewTemplate})`);
       return baseUrl;
     },
@@ -326,7 +386,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       if (shuttingDown) return;
       shuttingDown = true;
       for (const timer of timers) clearInterval(timer);
-      await Promise.all([...sessions.values()].map((session) => endSession(session, 'The server is shutting down.')));
+      await Promise.all([...sessions.values()].map((session) => endSession(session, 'The server is shutting down.')).concat(pool.close()));
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       await new Promise<void>((resolve) => {

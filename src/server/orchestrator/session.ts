@@ -15,11 +15,15 @@ import { validateClientMessage } from '../../protocol/validate.js';
 import { toWireError } from '../../protocol/wire-errors.js';
 import { entriesFromWire } from '../../protocol/wire-tree.js';
 import type { LocalContainerEngine, LocalProcess } from '../local-engine/local-container-engine.js';
+import type { DependencyCache } from './dependency-cache.js';
 import { FlowGate, OutputRelay } from './output-relay.js';
 import type { TokenSigner } from './tokens.js';
 
 /** What a session needs from its orchestrator. */
 export interface SessionContext {
+  /** The session's image (the dependency cache keys on it). */
+  image: string;
+  cache: DependencyCache | undefined;
   signer: TokenSigner;
   previewUrl: (session: string, port: number) => string;
   maxFileBytes: number;
@@ -35,6 +39,9 @@ const KEEP_ANSWER_BYTES = 1024 * 1024;
 function lostAnswer(id: number): ServerMessage {
   return { t: 'res', id, ok: false, error: toWireError(new ProtocolError('The answer to this request was lost when the connection dropped; run it again.')) };
 }
+
+/** Unpacks a cached install read from stdin; $1 names what it restores. */
+const RESTORE = 'echo "Restoring $1 from an earlier install of the same manifests..."; tar -x -f - -C /workspace && echo "Done."';
 
 /** Session ids are DNS labels (they name preview hosts) with 80 bits of randomness. */
 export function newSessionId(): string {
@@ -59,6 +66,7 @@ export class Session {
   #attaching: WebSocket | undefined;
   #nextPid = 1;
   #closed = false;
+  #frozen: Promise<void> | undefined;
 
   constructor(id: string, address: string, engine: LocalContainerEngine, context: SessionContext) {
     this.id = id;
@@ -143,6 +151,28 @@ export class Session {
     socket.on('error', () => undefined);
   }
 
+  /** Whether the sandbox is frozen while its reader is away. */
+  get frozen(): boolean {
+    return this.#frozen !== undefined;
+  }
+
+  /** Freezes the sandbox while no client is connected (processes keep their state, use no CPU). */
+  freeze(): Promise<void> {
+    if (this.#closed || this.#frozen) return this.#frozen ?? Promise.resolve();
+    this.#frozen = this.engine.pause().catch((error: unknown) => this.#context.log(`session ${this.id}: pause failed: ${String(error)}`));
+    return this.#frozen;
+  }
+
+  /** Thaws a frozen sandbox (a reader came back, or its preview was asked for). */
+  async thaw(): Promise<void> {
+    const frozen = this.#frozen;
+    if (!frozen) return;
+    this.#frozen = undefined;
+    await frozen;
+    this.lastActivity = Date.now();
+    if (!this.#closed) await this.engine.resume().catch((error: unknown) => this.#context.log(`session ${this.id}: resume failed: ${String(error)}`));
+  }
+
   /** Drops the client's connection without ending the session, as a network failure would (operators, tests). */
   disconnect(): void {
     this.#socket?.terminate();
@@ -168,6 +198,7 @@ export class Session {
    */
   async #serve(id: number, request: Request, payload: Uint8Array | undefined): Promise<void> {
     this.#serving.add(id);
+    await this.thaw();
     let answer: { message: ServerMessage; payload?: Uint8Array };
     try {
       const { result, bytes } = await this.#perform(request, payload);
@@ -214,6 +245,8 @@ export class Session {
         return { result: { pid: this.#track(process, [[1, process.stdout], [2, process.stderr]]) } };
       }
       case 'install': {
+        const restored = request.command === undefined ? await this.#restoreDependencies() : undefined;
+        if (restored) return { result: restored };
         const install = await engine.startInstall(request.command);
         if (!install) return { result: { pid: null, command: null } };
         return { result: { pid: this.#track(install.process, [[1, install.process.stream]]), command: install.command } };
@@ -242,6 +275,27 @@ export class Session {
       case 'token':
         return { result: this.#context.signer.issue(this.id) };
     }
+  }
+
+  /**
+   * Restores the workspace's dependencies from the cache when an earlier install
+   * of the same manifests is there, as a process whose output says so; on a
+   * miss, starts filling the cache (in a separate container) and returns undefined.
+   */
+  async #restoreDependencies(): Promise<{ pid: number; command: string } | undefined> {
+    const cache = this.#context.cache;
+    const plan = cache && (await cache.plan(this.engine, this.#context.image));
+    if (!cache || !plan) return undefined;
+    const archive = await cache.get(plan.key);
+    if (!archive) {
+      void cache.fill(plan, this.#context.image);
+      return undefined;
+    }
+    const restore = await this.engine.exec('sh', ['-c', RESTORE, 'sh', plan.output]);
+    const pid = this.#track(restore, [[1, restore.stdout], [2, restore.stderr]]);
+    await restore.write(archive);
+    await restore.closeInput();
+    return { pid, command: `${plan.command} (restored from the dependency cache)` };
   }
 
   #track(process: LocalProcess, outputs: ConstructorParameters<typeof OutputRelay>[2]): number {
