@@ -67,6 +67,7 @@ export class Session {
   #nextPid = 1;
   #closed = false;
   #frozen: Promise<void> | undefined;
+  #thawing: Promise<void> | undefined;
 
   constructor(id: string, address: string, engine: LocalContainerEngine, context: SessionContext) {
     this.id = id;
@@ -159,18 +160,29 @@ export class Session {
   /** Freezes the sandbox while no client is connected (processes keep their state, use no CPU). */
   freeze(): Promise<void> {
     if (this.#closed || this.#frozen) return this.#frozen ?? Promise.resolve();
-    this.#frozen = this.engine.pause().catch((error: unknown) => this.#context.log(`session ${this.id}: pause failed: ${String(error)}`));
+    const after = this.#thawing ?? Promise.resolve();
+    this.#frozen = after.then(() => this.engine.pause()).catch((error: unknown) => this.#context.log(`session ${this.id}: pause failed: ${String(error)}`));
     return this.#frozen;
   }
 
-  /** Thaws a frozen sandbox (a reader came back, or its preview was asked for). */
-  async thaw(): Promise<void> {
+  /**
+   * Thaws a frozen sandbox (a reader came back, or its preview was asked for).
+   * Every caller waits for the same thaw, so no request reaches a paused container.
+   */
+  thaw(): Promise<void> {
     const frozen = this.#frozen;
-    if (!frozen) return;
+    if (!frozen) return this.#thawing ?? Promise.resolve();
     this.#frozen = undefined;
-    await frozen;
-    this.lastActivity = Date.now();
-    if (!this.#closed) await this.engine.resume().catch((error: unknown) => this.#context.log(`session ${this.id}: resume failed: ${String(error)}`));
+    const thawing = (async () => {
+      await frozen;
+      this.lastActivity = Date.now();
+      if (!this.#closed) await this.engine.resume().catch((error: unknown) => this.#context.log(`session ${this.id}: resume failed: ${String(error)}`));
+    })();
+    this.#thawing = thawing;
+    void thawing.then(() => {
+      if (this.#thawing === thawing) this.#thawing = undefined;
+    });
+    return thawing;
   }
 
   /** Drops the client's connection without ending the session, as a network failure would (operators, tests). */
