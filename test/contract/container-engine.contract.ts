@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import type { ContainerEngine } from '../../src/engine/container-engine.js';
 import { collectText } from '../../src/engine/observable.js';
-import { pseudoRandomBytes, rejectionOf, sameBytes, waitForText } from './helpers.js';
+import { checkNumberedLines, pseudoRandomBytes, rejectionOf, sameBytes, waitForText } from './helpers.js';
 
 /** What a concrete engine's test file supplies. */
 export interface ContractTarget {
@@ -223,21 +223,11 @@ export function containerEngineContract(name: string, target: ContractTarget): v
             if (i < total) process.stdout.once('drain', pump);
           }
           pump();`]);
-        let expected = 0;
-        let carry = '';
-        let bad: string | undefined;
-        run.stdout.subscribe((chunk) => {
-          const parts = (carry + chunk).split('\n');
-          carry = parts.pop()!;
-          for (const part of parts) {
-            if (bad === undefined && Number(part) !== expected) bad = `line ${expected} was ${JSON.stringify(part)}`;
-            expected++;
-          }
-        });
+        const seen = checkNumberedLines(run.stdout);
         expect(await run.exit).to.equal(0);
-        expect(bad).to.equal(undefined);
-        expect(expected).to.equal(lines);
-        expect(carry).to.equal('');
+        expect(seen.bad).to.equal(undefined);
+        expect(seen.count).to.equal(lines);
+        expect(seen.carry).to.equal('');
       });
 
       it('runs concurrent processes without mixing their output', async () => {

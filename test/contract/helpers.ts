@@ -54,3 +54,22 @@ export async function rejectionOf(fn: () => Promise<unknown>): Promise<Error> {
   }
   throw new Error('Expected a rejection, but the call succeeded.');
 }
+
+/**
+ * Checks a stream of numbered lines (0, 1, 2... one per line) as it arrives:
+ * `count` lines seen, `bad` describes the first out of place, `carry` is an
+ * unfinished last line. `onChunk` runs after each chunk (to act mid-stream).
+ */
+export function checkNumberedLines(stream: Observable<string>, onChunk?: (count: number) => void): { readonly count: number; readonly bad: string | undefined; readonly carry: string } {
+  const state = { count: 0, bad: undefined as string | undefined, carry: '' };
+  stream.subscribe((chunk) => {
+    const parts = (state.carry + chunk).split('\n');
+    state.carry = parts.pop()!;
+    for (const part of parts) {
+      if (state.bad === undefined && Number(part) !== state.count) state.bad = `line ${state.count} was ${JSON.stringify(part)}`;
+      state.count++;
+    }
+    onChunk?.(state.count);
+  });
+  return state;
+}

@@ -5,7 +5,7 @@ import type { ContainerEngine } from '../../src/index.js';
 import { RemoteContainerEngine } from '../../src/index.js';
 import type { Orchestrator } from '../../src/server/index.js';
 import { containerEngineContract } from '../contract/container-engine.contract.js';
-import { rejectionOf, waitForText } from '../contract/helpers.js';
+import { checkNumberedLines, rejectionOf, waitForText } from '../contract/helpers.js';
 import { containers, remoteEngine, startOrchestrator } from './support/orchestrator.js';
 
 describe('RemoteContainerEngine over a real orchestrator', function () {
@@ -49,27 +49,18 @@ describe('RemoteContainerEngine over a real orchestrator', function () {
         (function pump() {
           while (i < ${lines}) { if (!process.stdout.write(String(i++).padStart(9, '0') + '\\n')) return process.stdout.once('drain', pump); }
         })();`]);
-      let expected = 0;
-      let carry = '';
-      let bad: string | undefined;
       let dropped = 0;
-      run.stdout.subscribe((chunk) => {
-        const parts = (carry + chunk).split('\n');
-        carry = parts.pop()!;
-        for (const part of parts) {
-          if (bad === undefined && Number(part) !== expected) bad = `line ${expected} was ${JSON.stringify(part)}`;
-          expected++;
-        }
+      const seen = checkNumberedLines(run.stdout, (count) => {
         // Drop the connection twice while output is flowing.
-        if ((dropped === 0 && expected > 20_000) || (dropped === 1 && expected > 150_000)) {
+        if ((dropped === 0 && count > 20_000) || (dropped === 1 && count > 150_000)) {
           dropped++;
           orchestrator.sessions.get(engine.sessionId!)!.disconnect();
         }
       });
       expect(await run.exit).to.equal(0);
       expect(dropped).to.equal(2);
-      expect(bad).to.equal(undefined);
-      expect(expected).to.equal(lines);
+      expect(seen.bad).to.equal(undefined);
+      expect(seen.count).to.equal(lines);
     });
 
     it('keeps a process running across a dropped connection and takes its input after', async () => {
