@@ -23,10 +23,11 @@ import {
   SandboxError,
   TimeoutError,
 } from '../engine/errors.js';
-import { flattenTree, type DirEntry, type FileSystemTree } from '../engine/file-system-tree.js';
-import { workspaceFilePath, workspaceRelative } from '../engine/paths.js';
+import type { DirEntry, FileSystemTree } from '../engine/file-system-tree.js';
+import { workspaceEntries, workspaceFilePath, workspaceRelative } from '../engine/paths.js';
+import { checkExec, followInstall, killOnAbort } from '../engine/process-options.js';
 import { planDevServer, planInstall } from '../engine/stack.js';
-import { abortReason, deadline, raceSignal, throwIfAborted, type WaitOptions } from '../engine/wait.js';
+import { abortReason, deadline, raceSignal, type WaitOptions } from '../engine/wait.js';
 import { BrowserProcess } from './browser-process.js';
 import { leaseWebContainer, type WebContainerLease } from './shared-webcontainer.js';
 import { loadWebContainerApi, type WebContainerApi, type WebContainerBootOptions, type WebContainerInstance } from './webcontainer-api.js';
@@ -134,8 +135,7 @@ export class BrowserContainerEngine extends ContainerEngine {
 
   override async mount(files: FileSystemTree, options?: WaitOptions): Promise<void> {
     const instance = this.#ready('mount files');
-    if (files === null || typeof files !== 'object') throw new TypeError('mount() takes a FileSystemTree object.');
-    for (const entry of flattenTree(files)) workspaceFilePath(entry.path);
+    workspaceEntries(files); // refuses bad paths before anything is written
     await this.#fs('', 'write', () => instance.mount(files, { mountPoint: this.#directory }), options);
   }
 
@@ -178,17 +178,15 @@ export class BrowserContainerEngine extends ContainerEngine {
 
   override async exec(cmd: string, args: string[], options: ExecOptions = {}): Promise<ProcessHandle> {
     const instance = this.#ready('run a process');
-    if (typeof cmd !== 'string' || cmd === '') throw new TypeError('exec() needs a command, such as exec("node", ["main.js"]).');
-    if (!Array.isArray(args) || args.some((arg) => typeof arg !== 'string')) throw new TypeError('exec() takes its arguments as an array of strings.');
+    const killSignal = checkExec(cmd, args, options);
     const cwd = this.#inside(workspaceRelative(options.cwd ?? ''));
-    const killSignal = options.signal || options.timeout !== undefined ? deadline(options, undefined, `"${cmd}"`) : undefined;
-    throwIfAborted(killSignal);
     const spawned = await instance.spawn(cmd, args, {
       cwd,
       ...(options.env && { env: options.env }),
       ...(options.terminal && { terminal: { cols: options.terminal.cols, rows: options.terminal.rows } }),
     });
-    const process = new BrowserProcess(spawned, killSignal);
+    const process = new BrowserProcess(spawned);
+    killOnAbort(process, killSignal);
     this.#processes.add(process);
     void process.exit.then(() => this.#processes.delete(process));
     return process;
@@ -203,14 +201,7 @@ export class BrowserContainerEngine extends ContainerEngine {
       throw new EngineUnavailableError(`This is a ${plan.stack} project, and WebContainers run Node.js only. Set remote-url to run it on a server.`);
     }
     const command = options.command ?? plan?.command;
-    if (command === undefined) {
-      options.onOutput?.('Nothing to install: there is no package.json in the workspace.\r\n');
-      return 0;
-    }
-    options.onOutput?.(`$ ${command}\r\n`);
-    const installer = await this.#shell(command);
-    if (options.onOutput) installer.stream.subscribe(options.onOutput);
-    return raceSignal(installer.exit, signal, () => void installer.kill('SIGKILL'));
+    return followInstall(command === undefined ? undefined : { command, process: await this.#shell(command) }, options, signal);
   }
 
   /** Starts the dev server and resolves on its `server-ready` event for the port in `PORT`. */

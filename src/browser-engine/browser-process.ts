@@ -32,8 +32,8 @@ export class BrowserProcess implements ProcessHandle {
   #ended = false;
   #inputClosed = false;
 
-  /** Wraps a spawned process; `killSignal` kills it (SIGKILL) when it fires. */
-  constructor(process: WebContainerProcess, killSignal?: AbortSignal) {
+  /** Wraps a spawned process. */
+  constructor(process: WebContainerProcess) {
     this.#process = process;
     this.#input = process.input.getWriter();
     const reader = process.output.getReader();
@@ -47,12 +47,6 @@ export class BrowserProcess implements ProcessHandle {
         for (const subject of [this.stream, this.stdout, this.stderr]) subject.complete();
         return this.#killedBy ? 128 + SIGNAL_NUMBERS[this.#killedBy] : code;
       });
-    if (killSignal) {
-      const kill = () => void this.kill('SIGKILL');
-      if (killSignal.aborted) kill();
-      else killSignal.addEventListener('abort', kill, { once: true });
-      void this.exit.then(() => killSignal.removeEventListener('abort', kill));
-    }
   }
 
   /** Types `data` on the process's terminal. */

@@ -4,6 +4,7 @@
  * is read or written.
  */
 import { InvalidPathError } from './errors.js';
+import { flattenTree, type FileSystemTree, type TreeEntry } from './file-system-tree.js';
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -68,4 +69,13 @@ export function checkSymlinkTarget(path: string, target: string): void {
     if (!(error instanceof InvalidPathError)) throw error;
     throw new InvalidPathError(path, `its symlink target ${JSON.stringify(target)} is empty or leads outside the workspace`);
   }
+}
+
+/**
+ * The entries of a tree to mount, each path checked and normalised as
+ * `workspaceFilePath` does; throws before anything is written.
+ */
+export function workspaceEntries(files: FileSystemTree): TreeEntry[] {
+  if (files === null || typeof files !== 'object') throw new TypeError('mount() takes a FileSystemTree object.');
+  return flattenTree(files).map((entry) => ({ ...entry, path: workspaceFilePath(entry.path) }));
 }

@@ -13,9 +13,10 @@ import {
   type ProcessHandle,
 } from '../engine/container-engine.js';
 import { EngineStateError, EngineUnavailableError, LimitExceededError, type SandboxError } from '../engine/errors.js';
-import { contentBytes, flattenTree, type DirEntry, type FileSystemTree } from '../engine/file-system-tree.js';
-import { workspaceFilePath, workspaceRelative } from '../engine/paths.js';
-import { deadline, raceSignal, throwIfAborted, type WaitOptions } from '../engine/wait.js';
+import { contentBytes, type DirEntry, type FileSystemTree } from '../engine/file-system-tree.js';
+import { workspaceEntries, workspaceFilePath, workspaceRelative } from '../engine/paths.js';
+import { checkExec, followInstall, killOnAbort } from '../engine/process-options.js';
+import { deadline, raceSignal, type WaitOptions } from '../engine/wait.js';
 import type { DevServerResult, ExecResult, InstallResult, Request } from '../protocol/messages.js';
 import { entriesToWire } from '../protocol/wire-tree.js';
 import { Connection, type ReconnectOptions, type WebSocketConstructor } from './connection.js';
@@ -48,8 +49,6 @@ interface SessionInfo {
   expiresAt: number;
   websocketUrl: string;
 }
-
-const NOTHING_TO_INSTALL = 'Nothing to install: no package.json, requirements.txt or other manifest in the workspace.\r\n';
 
 /**
  * Runs a sandbox on a code-sandbox orchestrator.
@@ -128,9 +127,7 @@ export class RemoteContainerEngine extends ContainerEngine {
 
   override async mount(files: FileSystemTree, options?: WaitOptions): Promise<void> {
     this.assertReady('mount files');
-    if (files === null || typeof files !== 'object') throw new TypeError('mount() takes a FileSystemTree object.');
-    const entries = flattenTree(files).map((entry) => ({ ...entry, path: workspaceFilePath(entry.path) }));
-    const wire = entriesToWire(entries);
+    const wire = entriesToWire(workspaceEntries(files));
     await this.#request({ op: 'mount', entries: wire.entries }, options, wire.payload);
   }
 
@@ -162,10 +159,7 @@ export class RemoteContainerEngine extends ContainerEngine {
 
   override async exec(cmd: string, args: string[], options: ExecOptions = {}): Promise<ProcessHandle> {
     this.assertReady('run a process');
-    if (typeof cmd !== 'string' || cmd === '') throw new TypeError('exec() needs a command, such as exec("node", ["main.js"]).');
-    if (!Array.isArray(args) || args.some((arg) => typeof arg !== 'string')) throw new TypeError('exec() takes its arguments as an array of strings.');
-    const killSignal = options.signal || options.timeout !== undefined ? deadline(options, undefined, `"${cmd}"`) : undefined;
-    throwIfAborted(killSignal);
+    const killSignal = checkExec(cmd, args, options);
     const cwd = options.cwd === undefined ? undefined : workspaceRelative(options.cwd);
     const { result } = await this.#request({
       op: 'exec',
@@ -176,12 +170,7 @@ export class RemoteContainerEngine extends ContainerEngine {
       ...(options.terminal && { terminal: options.terminal }),
     });
     const process = this.#adopt((result as ExecResult).pid);
-    if (killSignal) {
-      const kill = () => void process.kill('SIGKILL').catch(() => undefined);
-      if (killSignal.aborted) kill();
-      else killSignal.addEventListener('abort', kill, { once: true });
-      void process.exit.then(() => killSignal.removeEventListener('abort', kill));
-    }
+    killOnAbort(process, killSignal);
     return process;
   }
 
@@ -190,14 +179,8 @@ export class RemoteContainerEngine extends ContainerEngine {
     const signal = deadline(options, this.#options.installTimeout ?? 600_000, 'Installing dependencies');
     const { result } = await this.#request({ op: 'install', ...(options.command !== undefined && { command: options.command }) }, { signal });
     const install = result as InstallResult;
-    if (install.pid === null) {
-      options.onOutput?.(NOTHING_TO_INSTALL);
-      return 0;
-    }
-    options.onOutput?.(`$ ${install.command}\r\n`);
-    const process = this.#adopt(install.pid);
-    if (options.onOutput) process.stream.subscribe(options.onOutput);
-    return raceSignal(process.exit, signal, () => void process.kill('SIGKILL').catch(() => undefined));
+    const started = install.pid === null ? undefined : { command: install.command ?? '', process: this.#adopt(install.pid) };
+    return followInstall(started, options, signal);
   }
 
   override async startDevServer(options: DevServerOptions = {}): Promise<DevServer> {

@@ -20,9 +20,10 @@ import {
   LimitExceededError,
   ProcessError,
 } from '../../engine/errors.js';
-import { flattenTree, contentBytes, type DirEntry, type FileSystemTree, type TreeEntry } from '../../engine/file-system-tree.js';
+import { contentBytes, type DirEntry, type FileSystemTree, type TreeEntry } from '../../engine/file-system-tree.js';
 import { OutputSubject } from '../../engine/observable.js';
-import { absoluteInWorkspace, checkSymlinkTarget, WORKSPACE, workspaceFilePath, workspaceRelative } from '../../engine/paths.js';
+import { absoluteInWorkspace, checkSymlinkTarget, WORKSPACE, workspaceEntries, workspaceFilePath, workspaceRelative } from '../../engine/paths.js';
+import { checkExec, followInstall, killOnAbort } from '../../engine/process-options.js';
 import { planDevServer, planInstall } from '../../engine/stack.js';
 import { abortReason, deadline, raceSignal, sleep, throwIfAborted, type WaitOptions } from '../../engine/wait.js';
 import { containerSpec, DEFAULT_LIMITS, DEFAULT_PORTS, OWNER_LABEL, type SandboxLimits } from './container-spec.js';
@@ -65,7 +66,6 @@ export interface LocalContainerEngineOptions {
 const LOG_TAIL_BYTES = 4096;
 /** Bytes of folder paths one write may pass to the sandbox's check (exec arguments are bounded). */
 const MAX_FOLDER_ARGS = 1024 * 1024;
-const NOTHING_TO_INSTALL = 'Nothing to install: no package.json, requirements.txt or other manifest in the workspace.\r\n';
 
 /**
  * Runs a sandbox in a local Docker (or Podman) container.
@@ -136,8 +136,7 @@ export class LocalContainerEngine extends ContainerEngine {
 
   override async mount(files: FileSystemTree, options?: WaitOptions): Promise<void> {
     this.assertReady('mount files');
-    if (files === null || typeof files !== 'object') throw new TypeError('mount() takes a FileSystemTree object.');
-    const entries = flattenTree(files).map((entry) => ({ ...entry, path: workspaceFilePath(entry.path) }));
+    const entries = workspaceEntries(files);
     await this.#untar(entries, options);
   }
 
@@ -223,19 +222,16 @@ export class LocalContainerEngine extends ContainerEngine {
 
   override async exec(cmd: string, args: string[], options: ExecOptions = {}): Promise<LocalProcess> {
     this.assertReady('run a process');
-    if (typeof cmd !== 'string' || cmd === '') throw new TypeError('exec() needs a command, such as exec("node", ["main.js"]).');
-    if (!Array.isArray(args) || args.some((arg) => typeof arg !== 'string')) throw new TypeError('exec() takes its arguments as an array of strings.');
+    const killSignal = checkExec(cmd, args, options);
     const cwd = workspaceRelative(options.cwd ?? '');
-    const killSignal = options.signal || options.timeout !== undefined ? deadline(options, undefined, `"${cmd}"`) : undefined;
-    throwIfAborted(killSignal);
     const process = await startLocalProcess(this.#container!, {
       cmd: [cmd, ...args],
       workingDir: absoluteInWorkspace(cwd),
       env: options.env ?? {},
       ...(options.terminal && { terminal: options.terminal }),
-      ...(killSignal && { killSignal }),
       explainExit: (code) => this.#explainExit(code),
     });
+    killOnAbort(process, killSignal);
     this.#processes.add(process);
     void process.exit.then(() => this.#processes.delete(process));
     return process;
@@ -244,14 +240,7 @@ export class LocalContainerEngine extends ContainerEngine {
   override async installDependencies(options: InstallOptions = {}): Promise<number> {
     this.assertReady('install dependencies');
     const signal = deadline(options, this.#options.installTimeout ?? 600_000, 'Installing dependencies');
-    const install = await raceSignal(this.startInstall(options.command), signal);
-    if (!install) {
-      options.onOutput?.(NOTHING_TO_INSTALL);
-      return 0;
-    }
-    options.onOutput?.(`$ ${install.command}\r\n`);
-    if (options.onOutput) install.process.stream.subscribe(options.onOutput);
-    return raceSignal(install.process.exit, signal, () => void install.process.kill('SIGKILL'));
+    return followInstall(await raceSignal(this.startInstall(options.command), signal), options, signal);
   }
 
   /**
@@ -309,15 +298,7 @@ export class LocalContainerEngine extends ContainerEngine {
 
   async #create(): Promise<void> {
     const image = this.#options.image;
-    try {
-      await this.#docker.getImage(image).inspect();
-    } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) {
-        throw new EngineUnavailableError(`The image "${image}" is not on this Docker daemon. ` +
-          (image === 'code-sandbox/base:bookworm' ? 'Build it with `npm run setup`.' : `Pull it with \`docker pull ${image}\`.`));
-      }
-      throw dockerUnreachable(error);
-    }
+    await assertImage(this.#docker, image);
     const spec = containerSpec({
       image,
       user: this.#options.user ?? '1000:1000',
@@ -437,6 +418,22 @@ export class LocalContainerEngine extends ContainerEngine {
       }
       await sleep(150, signal);
     }
+  }
+}
+
+/**
+ * Throws EngineUnavailableError unless `image` is on the daemon, saying how to
+ * get it (the base image is built offline by the package's setup script).
+ */
+export async function assertImage(docker: Docker, image: string): Promise<void> {
+  try {
+    await docker.getImage(image).inspect();
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode !== 404) throw dockerUnreachable(error);
+    throw new EngineUnavailableError(`The image "${image}" is not on this Docker daemon. ` +
+      (image === 'code-sandbox/base:bookworm'
+        ? 'Build it with `bash node_modules/code-sandbox/scripts/setup.sh docker` (`npm run setup` in a checkout of code-sandbox).'
+        : `Pull it with \`docker pull ${image}\`.`));
   }
 }
 

@@ -18,8 +18,6 @@ export interface LocalProcessSpec {
   workingDir: string;
   env: Record<string, string>;
   terminal?: TerminalSize;
-  /** Kills the process with SIGKILL when it fires. */
-  killSignal?: AbortSignal;
   /** Says why the process ended when its code alone would puzzle a reader (out of memory, sandbox gone). */
   explainExit?: (code: number) => Promise<string | undefined>;
 }
@@ -46,7 +44,7 @@ export async function startLocalProcess(container: Docker.Container, spec: Local
     Tty: tty,
   });
   const socket = (await exec.start({ hijack: true, stdin: true, Tty: tty })) as Duplex;
-  return new LocalProcess(container, exec, socket, id, tty, spec.killSignal, spec.explainExit);
+  return new LocalProcess(container, exec, socket, id, tty, spec.explainExit);
 }
 
 /** A process in a local container; see `ProcessHandle` for its guarantees. */
@@ -68,7 +66,6 @@ export class LocalProcess implements ProcessHandle {
     socket: Duplex,
     id: string,
     tty: boolean,
-    killSignal?: AbortSignal,
     explainExit?: (code: number) => Promise<string | undefined>,
   ) {
     this.#container = container;
@@ -102,12 +99,6 @@ export class LocalProcess implements ProcessHandle {
       for (const subject of [this.stream, this.stdout, this.stderr]) subject.complete();
       return code;
     });
-    if (killSignal) {
-      const kill = () => void this.kill('SIGKILL').catch(() => undefined);
-      if (killSignal.aborted) kill();
-      else killSignal.addEventListener('abort', kill, { once: true });
-      void this.exit.then(() => killSignal.removeEventListener('abort', kill));
-    }
   }
 
   write(data: string | Uint8Array): Promise<void> {

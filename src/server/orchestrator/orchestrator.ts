@@ -10,7 +10,7 @@ import Docker from 'dockerode';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE } from '../../protocol/messages.js';
 import { OWNER_LABEL } from '../local-engine/container-spec.js';
-import { LocalContainerEngine, type LocalContainerEngineOptions } from '../local-engine/local-container-engine.js';
+import { assertImage, LocalContainerEngine, type LocalContainerEngineOptions } from '../local-engine/local-container-engine.js';
 import { ensureSandboxNetwork, SANDBOX_NETWORK } from '../local-engine/sandbox-network.js';
 import { HttpError, sendError, sendJson } from './http-errors.js';
 import { resolveOptions, type OrchestratorOptions, type ResolvedOptions } from './options.js';
@@ -366,6 +366,8 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     sessions,
     server,
     async listen(port = 0, host = '127.0.0.1') {
+      // Fail at start, not on every session: an operator sees the fix once, in the terminal.
+      for (const image of new Set([config.image, ...Object.values(config.images)])) await assertImage(docker, image);
       if (config.network === (config.sandboxNetwork?.name ?? SANDBOX_NETWORK)) await ensureSandboxNetwork(docker, config.sandboxNetwork);
       await removeOrphans();
       await new Promise<void>((resolve, reject) => {

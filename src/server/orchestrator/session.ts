@@ -257,9 +257,9 @@ export class Session {
         return { result: { pid: this.#track(process, [[1, process.stdout], [2, process.stderr]]) } };
       }
       case 'install': {
-        const restored = request.command === undefined ? await this.#restoreDependencies() : undefined;
-        if (restored) return { result: restored };
-        const install = await engine.startInstall(request.command);
+        const cached = request.command === undefined ? await this.#restoreDependencies() : {};
+        if (cached.restored) return { result: cached.restored };
+        const install = await engine.startInstall(request.command ?? cached.command);
         if (!install) return { result: { pid: null, command: null } };
         return { result: { pid: this.#track(install.process, [[1, install.process.stream]]), command: install.command } };
       }
@@ -291,23 +291,24 @@ export class Session {
 
   /**
    * Restores the workspace's dependencies from the cache when an earlier install
-   * of the same manifests is there, as a process whose output says so; on a
-   * miss, starts filling the cache (in a separate container) and returns undefined.
+   * of the same manifests is there, as a process whose output says so. On a miss,
+   * starts filling the cache (in a separate container) and returns the install
+   * command it planned, so the workspace is not read twice.
    */
-  async #restoreDependencies(): Promise<{ pid: number; command: string } | undefined> {
+  async #restoreDependencies(): Promise<{ restored?: { pid: number; command: string }; command?: string }> {
     const cache = this.#context.cache;
     const plan = cache && (await cache.plan(this.engine, this.#context.image));
-    if (!cache || !plan) return undefined;
+    if (!cache || !plan) return {};
     const archive = await cache.get(plan.key);
     if (!archive) {
       void cache.fill(plan, this.#context.image);
-      return undefined;
+      return { command: plan.command };
     }
     const restore = await this.engine.exec('sh', ['-c', RESTORE, 'sh', plan.output]);
     const pid = this.#track(restore, [[1, restore.stdout], [2, restore.stderr]]);
     await restore.write(archive);
     await restore.closeInput();
-    return { pid, command: `${plan.command} (restored from the dependency cache)` };
+    return { restored: { pid, command: `${plan.command} (restored from the dependency cache)` } };
   }
 
   #track(process: LocalProcess, outputs: ConstructorParameters<typeof OutputRelay>[2]): number {
