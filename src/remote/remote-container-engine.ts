@@ -105,8 +105,9 @@ export class RemoteContainerEngine extends ContainerEngine {
         onFinalClose: (error) => {
           this.#lost = error;
           // A session that ended under a ready engine leaves it unusable: say so, so hosts replace it.
-          if (this.status === 'ready') this.setStatus('failed', error);
-          for (const process of this.#processes.values()) process.abandon();
+          const unexpected = this.status === 'ready';
+          if (unexpected) this.setStatus('failed', error);
+          for (const process of this.#processes.values()) process.abandon(unexpected ? error : undefined);
         },
       });
       await raceSignal(this.#connection.ready, signal);
@@ -209,7 +210,7 @@ export class RemoteContainerEngine extends ContainerEngine {
     for (const message of this.#early.get(pid) ?? []) process.receive(message);
     this.#early.delete(pid);
     void process.exit.then(() => this.#processes.delete(pid));
-    if (this.#lost) process.abandon();
+    if (this.#lost) process.abandon(this.#lost);
     return process;
   }
 

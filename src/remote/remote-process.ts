@@ -61,9 +61,14 @@ export class RemoteProcess implements ProcessHandle {
     else this.#ackTimer ??= setTimeout(() => this.#flushAck(), ACK_AFTER_MS);
   }
 
-  /** Ends the process locally when the session is gone for good (exit 137, as if killed). */
-  abandon(): void {
+  /**
+   * Ends the process locally when the session is gone for good (exit 137, as if
+   * killed). When it ended unexpectedly, the reason comes last in its output so
+   * the reader knows why.
+   */
+  abandon(reason?: Error): void {
     if (this.#exited) return;
+    if (reason) this.receive({ t: 'out', pid: this.pid, seq: this.#lastSeq + 1, fd: 2, d: `\n[code-sandbox] ${reason.message}\n` });
     this.receive({ t: 'exit', pid: this.pid, seq: this.#lastSeq + 1, code: 137 });
   }
 

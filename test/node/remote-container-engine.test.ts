@@ -107,6 +107,24 @@ describe('RemoteContainerEngine over a real orchestrator', function () {
     await fetch(`${url}/sessions/${body.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${body.token}` } });
   });
 
+  it('tells the reader of a running process why it stopped when its session ends under it', async () => {
+    const short = await startOrchestrator({ allowedOrigins: ['http://docs.example'], limits: { maxLifetime: 3000 } });
+    const engine = remoteEngine(short.url);
+    try {
+      await engine.boot();
+      const run = await engine.exec('sh', ['-c', 'echo started; sleep 300']);
+      let printed = '';
+      run.stream.subscribe({ next: (text) => (printed += text) });
+      expect(await run.exit).to.equal(137);
+      expect(printed).to.match(/^started\n/);
+      expect(printed).to.contain('The session reached its maximum lifetime.');
+      expect(engine.status).to.equal('failed');
+    } finally {
+      await engine.teardown();
+      await short.orchestrator.close();
+    }
+  });
+
   it('says why a server cannot be reached', async () => {
     const engine = remoteEngine('http://127.0.0.1:9');
     const error = await rejectionOf(() => engine.boot());

@@ -393,9 +393,24 @@ export class LocalContainerEngine extends ContainerEngine {
       this.#oomKills = kills;
       return `Out of memory: the process went past the sandbox's ${formatBytes(this.#limits.memoryBytes)} limit and was killed (exit 137). Use less memory, or raise limits.memoryBytes.`;
     }
-    if (events?.code === 0 || this.status !== 'ready') return undefined;
-    const running = await this.#container!.inspect().then((info) => info.State.Running, () => false);
-    return running ? undefined : 'The sandbox stopped while the process ran (its container was killed or removed). Start a new session to run again.';
+    // The check ran, so the sandbox lives: something inside it killed the process.
+    if (events?.code === 0) return undefined;
+    return (await this.#stopsSoon())
+      ? 'The sandbox stopped while the process ran (its container was killed or removed). Start a new session to run again.'
+      : undefined;
+  }
+
+  /**
+   * Whether the container is stopped, or stops within a moment: when its init is
+   * killed, the exec ends before Docker reports the container as exited.
+   */
+  async #stopsSoon(): Promise<boolean> {
+    for (let waited = 0; waited <= 2000; waited += 100) {
+      const running = await this.#container!.inspect().then((info) => info.State.Running, () => false);
+      if (!running) return true;
+      await sleep(100);
+    }
+    return false;
   }
 
   async #planDevServer(signal: AbortSignal): Promise<string | undefined> {
