@@ -7,12 +7,15 @@
 #   scripts/setup.sh [docker] [browsers]     (default: both)
 #
 #   CODE_SANDBOX_IMAGE   image to make sure of (default code-sandbox/base:bookworm)
+#   CODE_SANDBOX_SECCOMP_PROFILE  where to install the sandboxes' seccomp profile
+#                        (default /etc/code-sandbox/seccomp.json, where engines look)
 #   DOCKER_HOST          use that daemon (e.g. Podman's socket) instead of starting one
 #   CHROMIUM_PATH        use that Chromium instead of Debian's
 set -euo pipefail
 
 IMAGE="${CODE_SANDBOX_IMAGE:-code-sandbox/base:bookworm}"
 STATE_DIR="${CODE_SANDBOX_STATE_DIR:-/var/tmp/code-sandbox}"
+SECCOMP_PROFILE="${CODE_SANDBOX_SECCOMP_PROFILE:-/etc/code-sandbox/seccomp.json}"
 log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
@@ -106,6 +109,32 @@ ensure_image() {
   log "image $IMAGE is ready ($(docker image inspect "$IMAGE" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}'))"
 }
 
+# The sandboxes' seccomp profile: Docker's default without ptrace (see
+# scripts/seccomp-profile.mjs), made from the default.json in Debian's package of
+# Docker's sources, so it matches the daemon's version. Engines use it from here.
+ensure_seccomp() {
+  if [ -s "$SECCOMP_PROFILE" ]; then
+    log "seccomp profile $SECCOMP_PROFILE is present"
+    return
+  fi
+  if [ "$(id -u)" != 0 ]; then
+    log "warning: not root, so no seccomp profile at $SECCOMP_PROFILE; sandboxes get the daemon's default, which allows ptrace"
+    return
+  fi
+  local work
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' RETURN
+  log "making the seccomp profile from Docker's default"
+  [ -n "$apt_updated" ] || apt-cache show golang-github-docker-docker-dev >/dev/null 2>&1 \
+    || { DEBIAN_FRONTEND=noninteractive apt-get update -qq; apt_updated=1; }
+  (cd "$work" && apt-get download -qq -o APT::Sandbox::User=root golang-github-docker-docker-dev >/dev/null) \
+    || die "cannot download golang-github-docker-docker-dev (Docker's sources, for its default seccomp profile)"
+  dpkg-deb -x "$work"/*.deb "$work/src"
+  mkdir -p "$(dirname "$SECCOMP_PROFILE")"
+  node "$(dirname "$0")/seccomp-profile.mjs" "$work/src/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json" "$SECCOMP_PROFILE"
+  log "seccomp profile $SECCOMP_PROFILE is ready (Docker's default without ptrace)"
+}
+
 # The three browser engines the browser suites run in, from Debian (npm cannot
 # download browsers here): Chromium, Firefox ESR (driven over WebDriver BiDi) and
 # WebKitGTK's WebKitWebDriver, which needs an X display (xvfb-run needs xauth).
@@ -131,7 +160,7 @@ mkdir -p "$STATE_DIR" 2>/dev/null || STATE_DIR="$(mktemp -d)"
 parts="${*:-docker browsers}"
 for part in $parts; do
   case "$part" in
-    docker) ensure_daemon; ensure_image ;;
+    docker) ensure_daemon; ensure_image; ensure_seccomp ;;
     browsers) ensure_browsers ;;
     *) die "unknown part '$part'; use docker and/or browsers" ;;
   esac

@@ -5,6 +5,7 @@
  * down and its container removed.
  */
 import { parseArgs } from 'node:util';
+import { readSeccompProfile } from './local-engine/seccomp.js';
 import { createOrchestrator } from './orchestrator/orchestrator.js';
 
 const HELP = `Usage: code-sandbox-server [options]
@@ -29,6 +30,8 @@ const HELP = `Usage: code-sandbox-server [options]
   --network <mode>        sandbox network: code-sandbox (default: a bridge firewalled from this host and
                           link-local/metadata addresses; needs root for iptables), none, or a Docker network you secured
   --owner <label>         label value of this server's containers (default orchestrator)
+  --seccomp-profile <f>   seccomp profile of every sandbox, Docker's JSON format (default /etc/code-sandbox/seccomp.json,
+                          Docker's default without ptrace, which npm run setup installs; else the daemon's default)
   -h, --help              show this help
 
 Environment: DOCKER_HOST selects the engine (e.g. Podman's socket); CODE_SANDBOX_SECRET signs tokens.`;
@@ -57,6 +60,7 @@ function main(): void {
         'pause-after': { type: 'string' },
         network: { type: 'string' },
         owner: { type: 'string' },
+        'seccomp-profile': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -96,6 +100,13 @@ function main(): void {
   const maxLifetime = number('max-lifetime', values['max-lifetime'], 1000);
   const pauseAfter = number('pause-after', values['pause-after'], 1000);
   const dependencyCache = values['dependency-cache'];
+  let seccompProfile: string | undefined;
+  try {
+    if (values['seccomp-profile']) seccompProfile = readSeccompProfile(values['seccomp-profile']);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
   const orchestrator = createOrchestrator({
     allowedOrigins: values['allow-origin'],
     images,
@@ -108,6 +119,7 @@ function main(): void {
     ...(dependencyCache !== 'off' && { dependencyCache }),
     ...(values.network && { network: values.network }),
     ...(values.owner && { owner: values.owner }),
+    ...(seccompProfile && { seccompProfile }),
     ...(process.env['CODE_SANDBOX_SECRET'] && { secret: process.env['CODE_SANDBOX_SECRET'] }),
     limits: {
       ...(maxSessions !== undefined && { sessions: maxSessions }),

@@ -119,7 +119,7 @@ describe('hostile: abuse from inside a sandbox', function () {
     expect(await containers(`id=${id}`)).to.deep.equal([]);
   });
 
-  it('kills setsid and double-forked children with their parent', async () => {
+  it('kills setsid and double-forked children with their parent, even those that cleared their environment', async () => {
     const forker = hostileEngine('forker');
     await forker.boot();
     try {
@@ -127,14 +127,15 @@ describe('hostile: abuse from inside a sandbox', function () {
         'setsid sleep 1001 &',
         '(sh -c "sleep 1002 &" &)',
         'nohup sh -c "trap \\"\\" HUP TERM; sleep 1003" >/dev/null 2>&1 &',
+        'env -i /bin/sh -c "(setsid sleep 1004 &) &"',
         'echo started; wait',
       ].join('\n')]);
       await printedSoFar(parent, 'started');
       await new Promise((resolve) => setTimeout(resolve, 300));
-      expect((await sh(forker, 'ps -eo args')).text.match(/^sleep 100[123]$/gm)).to.have.length(3);
+      expect((await sh(forker, 'ps -eo args')).text.match(/^sleep 100[1234]$/gm)).to.have.length(4);
       await parent.kill('SIGKILL');
       await parent.exit;
-      expect((await sh(forker, 'ps -eo args')).text).not.to.match(/^sleep 100[123]$/m);
+      expect((await sh(forker, 'ps -eo args')).text).not.to.match(/^sleep 100[1234]$/m);
     } finally {
       await forker.teardown();
     }

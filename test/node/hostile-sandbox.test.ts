@@ -15,6 +15,16 @@ import { rejectionOf } from '../contract/helpers.js';
 import { hostileEngine, printedSoFar, probe, run, sh } from '../hostile/support.js';
 import { remoteEngine, startOrchestrator, testOwner } from './support/orchestrator.js';
 
+/** Python that forks a sleeping child and tries PTRACE_ATTACH (16) on it, printing the result and errno. */
+const PTRACE_OWN_CHILD = [
+  'import ctypes, os, signal',
+  'libc = ctypes.CDLL(None, use_errno=True)',
+  'child = os.fork()',
+  'child or (signal.pause(), os._exit(0))',
+  "print('ptrace:', libc.ptrace(16, child, 0, 0), os.strerror(ctypes.get_errno()))",
+  'os.kill(child, 9)',
+].join('; ');
+
 describe('hostile sandbox: privileges and secrets', function () {
   this.timeout(90_000);
   let engine: LocalContainerEngine;
@@ -25,13 +35,15 @@ describe('hostile sandbox: privileges and secrets', function () {
   });
   after(() => engine?.teardown());
 
-  it('denies setuid, mount and unshare; ptrace reaches only the sandbox\'s own processes', async () => {
+  it('denies setuid, mount, unshare and ptrace', async () => {
     const { text } = await sh(engine, [
       'python3 -c "import os; os.setuid(0)" 2>&1 | tail -n1',
       'mkdir -p /tmp/m; mount -t tmpfs none /tmp/m 2>&1 | head -n1',
       'unshare -r true 2>&1 | tail -n1',
       'unshare -m true 2>&1 | tail -n1',
-      // Every process it could ptrace is its own user's: no root process, no host's or other sandbox's process is visible.
+      // PTRACE_ATTACH to its own child: the one target even a strict Yama setting allows, so only seccomp can refuse it.
+      `python3 -c "${PTRACE_OWN_CHILD}"`,
+      // No root process, nor the host's or another sandbox's, is even visible.
       'ps -eo user= | sort -u | tr "\\n" " "; echo',
       'grep -E "^(CapEff|CapPrm|NoNewPrivs)" /proc/self/status',
     ].join('; '));
@@ -40,7 +52,8 @@ describe('hostile sandbox: privileges and secrets', function () {
     expect(lines[1]).to.match(/must be superuser|permission denied|not permitted/i);
     expect(lines[2]).to.match(/Operation not permitted/);
     expect(lines[3]).to.match(/Operation not permitted/);
-    expect(lines[4]).to.equal('sandbox ');
+    expect(lines[4]).to.equal('ptrace: -1 Operation not permitted');
+    expect(lines[5]).to.equal('sandbox ');
     expect(text).to.match(/CapEff:\s+0{16}/).and.to.match(/CapPrm:\s+0{16}/).and.to.match(/NoNewPrivs:\s+1/);
   });
 

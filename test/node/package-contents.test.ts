@@ -64,9 +64,16 @@ describe('the npm package contents', function () {
     expect(accidental, 'files that should not be published').to.deep.equal([]);
   });
 
-  it('ships only the build, the manifest, the setup script and the package files', () => {
-    const unexpected = files.filter((path) => !/^(dist\/|custom-elements\.json$|scripts\/setup\.sh$|package\.json$|README\.md$|LICENSE)/.test(path));
+  it('ships only the build, the manifest, the setup scripts and the package files', () => {
+    const unexpected = files.filter((path) => !/^(dist\/|custom-elements\.json$|scripts\/(setup\.sh|seccomp-profile\.mjs)$|package\.json$|README\.md$|LICENSE)/.test(path));
     expect(unexpected).to.deep.equal([]);
+  });
+
+  it('ships every script the setup script runs', () => {
+    const setup = readFileSync(new URL('../../scripts/setup.sh', import.meta.url), 'utf8');
+    const helpers = [...setup.matchAll(/\$\(dirname "\$0"\)\/([\w.-]+)/g)].map((match) => `scripts/${match[1]}`);
+    expect(helpers, 'helpers found in setup.sh').to.not.be.empty;
+    for (const helper of helpers) expect(files, 'run by scripts/setup.sh').to.include(helper);
   });
 
   it('resolves every export, with types for each JavaScript entry', () => {

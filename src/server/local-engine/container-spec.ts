@@ -48,6 +48,8 @@ export interface ContainerSpecInput {
   env: Record<string, string>;
   labels: Record<string, string>;
   name?: string;
+  /** Seccomp profile as JSON text; undefined keeps the daemon's default. */
+  seccompProfile?: string | undefined;
 }
 
 /** The Docker Engine API create body for a sandbox. */
@@ -80,7 +82,7 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
     HostConfig: {
       Init: true,
       CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges'],
+      SecurityOpt: ['no-new-privileges', ...(input.seccompProfile ? [`seccomp=${input.seccompProfile}`] : [])],
       ReadonlyRootfs: true,
       Tmpfs: {
         // nr_inodes bounds file counts too: tmpfs inodes are kernel memory a byte size does not cap.

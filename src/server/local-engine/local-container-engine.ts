@@ -30,7 +30,8 @@ import { containerSpec, DEFAULT_LIMITS, DEFAULT_PORTS, OWNER_LABEL, type Sandbox
 import { startLocalProcess, type LocalProcess } from './local-process.js';
 export type { LocalProcess } from './local-process.js';
 import { runToEnd, type RunResult } from './run-to-end.js';
-import { DELETE, EXIT, OOM_EVENTS, READ_DIR, READ_FILE, shell, TAR_OUT, UNTAR } from './sandbox-scripts.js';
+import { defaultSeccompProfile } from './seccomp.js';
+import { DELETE, EXIT, OOM_EVENTS, PRCTL_SYSCALL, READ_DIR, READ_FILE, shell, TAR_OUT, UNTAR } from './sandbox-scripts.js';
 import { foldersWritten, packEntries } from './workspace-tar.js';
 
 /** Options of `new LocalContainerEngine(...)`. */
@@ -55,6 +56,12 @@ export interface LocalContainerEngineOptions {
   owner?: string;
   /** The container's name (default: one Docker makes up). */
   name?: string;
+  /**
+   * Seccomp profile (Docker's JSON format, as text; `readSeccompProfile` reads
+   * one). Default: the one `scripts/setup.sh` installs, Docker's own default
+   * without ptrace (see `defaultSeccompProfile`), else the daemon's default.
+   */
+  seccompProfile?: string;
   /** Default boot timeout in ms (default 60 s). */
   bootTimeout?: number;
   /** Default install timeout in ms (default 10 min). */
@@ -90,6 +97,8 @@ export class LocalContainerEngine extends ContainerEngine {
   /** Container port to the host port Docker published it on. */
   readonly #hostPorts = new Map<number, number>();
   readonly #processes = new Set<LocalProcess>();
+  /** prctl's system call number in the image's architecture, for the exec subreaper. */
+  #prctlSyscall: number | undefined;
   /** Out-of-memory kills in the sandbox so far, to tell which SIGKILL exit was one. */
   #oomKills = 0;
 
@@ -229,6 +238,7 @@ export class LocalContainerEngine extends ContainerEngine {
       workingDir: absoluteInWorkspace(cwd),
       env: options.env ?? {},
       ...(options.terminal && { terminal: options.terminal }),
+      ...(this.#prctlSyscall && { prctlSyscall: this.#prctlSyscall }),
       explainExit: (code) => this.#explainExit(code),
     });
     killOnAbort(process, killSignal);
@@ -298,7 +308,7 @@ export class LocalContainerEngine extends ContainerEngine {
 
   async #create(): Promise<void> {
     const image = this.#options.image;
-    await assertImage(this.#docker, image);
+    this.#prctlSyscall = PRCTL_SYSCALL[(await assertImage(this.#docker, image)).Architecture];
     const spec = containerSpec({
       image,
       user: this.#options.user ?? '1000:1000',
@@ -308,6 +318,7 @@ export class LocalContainerEngine extends ContainerEngine {
       env: this.#options.env ?? {},
       labels: { ...this.#options.labels, [OWNER_LABEL]: this.#options.owner ?? 'local' },
       ...(this.#options.name && { name: this.#options.name }),
+      seccompProfile: this.#options.seccompProfile ?? defaultSeccompProfile(),
     });
     this.#container = await this.#docker.createContainer(spec);
     await this.#container.start();
@@ -440,9 +451,9 @@ export class LocalContainerEngine extends ContainerEngine {
  * Throws EngineUnavailableError unless `image` is on the daemon, saying how to
  * get it (the base image is built offline by the package's setup script).
  */
-export async function assertImage(docker: Docker, image: string): Promise<void> {
+export async function assertImage(docker: Docker, image: string): Promise<Docker.ImageInspectInfo> {
   try {
-    await docker.getImage(image).inspect();
+    return await docker.getImage(image).inspect();
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode !== 404) throw dockerUnreachable(error);
     throw new EngineUnavailableError(`The image "${image}" is not on this Docker daemon. ` +

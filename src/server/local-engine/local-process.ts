@@ -9,7 +9,7 @@ import { OutputSubject } from '../../engine/observable.js';
 import { raceSignal, type WaitOptions } from '../../engine/wait.js';
 import { DockerStreamDemuxer } from './docker-stream.js';
 import { exitCodeOf, runToEnd } from './run-to-end.js';
-import { KILL_MARKED, PROCESS_MARKER, shell } from './sandbox-scripts.js';
+import { KILL_TREE, PROCESS_MARKER, shell, START } from './sandbox-scripts.js';
 
 /** What `startLocalProcess` needs to know. */
 export interface LocalProcessSpec {
@@ -18,6 +18,8 @@ export interface LocalProcessSpec {
   workingDir: string;
   env: Record<string, string>;
   terminal?: TerminalSize;
+  /** prctl's system call number in the sandbox's architecture (see START); without it, no subreaper. */
+  prctlSyscall?: number;
   /** Says why the process ended when its code alone would puzzle a reader (out of memory, sandbox gone). */
   explainExit?: (code: number) => Promise<string | undefined>;
 }
@@ -29,13 +31,9 @@ export async function startLocalProcess(container: Docker.Container, spec: Local
   const id = `${process.pid.toString(36)}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
   const tty = spec.terminal !== undefined;
   const env = { ...spec.env, [PROCESS_MARKER]: id };
-  // A terminal gets its size before the program starts (stty on the fresh pty),
-  // so programs that read it once at start-up see the right one.
-  const cmd = spec.terminal
-    ? shell('stty cols "$1" rows "$2" 2>/dev/null; shift 2; exec "$@"', String(spec.terminal.cols), String(spec.terminal.rows), ...spec.cmd)
-    : spec.cmd;
+  const size = spec.terminal ? [String(spec.terminal.cols), String(spec.terminal.rows)] : ['', ''];
   const exec = await container.exec({
-    Cmd: cmd,
+    Cmd: shell(START, String(spec.prctlSyscall ?? ''), ...size, ...spec.cmd),
     WorkingDir: spec.workingDir,
     Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
     AttachStdin: true,
@@ -118,7 +116,7 @@ export class LocalProcess implements ProcessHandle {
 
   async kill(signal: ProcessSignal = 'SIGTERM'): Promise<void> {
     if (this.#exited) return;
-    await runToEnd(this.#container, shell(KILL_MARKED, signal.replace(/^SIG/, ""), this.id));
+    await runToEnd(this.#container, shell(KILL_TREE, signal.replace(/^SIG/, ""), this.id));
   }
 
   /**

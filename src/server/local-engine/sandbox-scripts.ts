@@ -24,15 +24,54 @@ export function shell(script: string, ...args: string[]): string[] {
   return ['/bin/sh', '-c', script, 'sh', ...args];
 }
 
+/** prctl's system call number per image architecture (Docker's names), for the subreaper below. */
+export const PRCTL_SYSCALL: Readonly<Record<string, number>> = { amd64: 157, arm64: 167 };
+
 /**
- * $1 signal name without SIG (dash knows no prefix), $2 process id: signals every process whose environment carries the
- * marker, which finds children, double-forked daemons and setsid escapees alike.
+ * Starts every exec: $1 prctl's syscall number (empty when unknown), $2 and $3
+ * the terminal's columns and rows (empty without one), then the command. A
+ * terminal gets its size before the program starts, so programs that read it
+ * once see the right one. The command becomes a child subreaper (the setting
+ * survives exec), so children that double-fork stay its descendants instead of
+ * being adopted by init, and a kill finds them even when they cleared their
+ * environment. Images without perl still run, found by their marker only.
  */
-export const KILL_MARKED = `
-for p in /proc/[0-9]*; do
-  if tr '\\0' '\\n' < "$p/environ" 2>/dev/null | grep -qxF "${PROCESS_MARKER}=$2"; then
-    kill -s "$1" "\${p#/proc/}" 2>/dev/null
-  fi
+export const START = `
+[ -n "$2" ] && stty cols "$2" rows "$3" 2>/dev/null
+n=$1; shift 3
+[ -n "$n" ] && command -v perl >/dev/null 2>&1 &&
+  exec perl -e 'syscall(shift @ARGV, 36, 1, 0, 0, 0); exec { $ARGV[0] } @ARGV; print STDERR "$ARGV[0]: $!\n"; exit($!{ENOENT} ? 127 : 126)' "$n" "$@"
+exec "$@"`;
+
+/**
+ * $1 signal name without SIG (dash knows no prefix), $2 process id: signals
+ * every process whose environment carries the marker, and all their
+ * descendants (kept in the tree by START's subreaper), which finds children,
+ * setsid escapees and double-forked daemons alike. A SIGKILL repeats until the
+ * tree is empty, so children forked during the sweep go too.
+ */
+export const KILL_TREE = `
+sig=$1 id=$2
+for round in 1 2 3 4 5 6 7 8 9 10; do
+  tree=" " pairs=""
+  for p in /proc/[0-9]*; do
+    read -r stat 2>/dev/null < "$p/stat" || continue
+    set -- \${stat##*) }
+    [ "$1" = Z ] && continue
+    pairs="$pairs \${p#/proc/}:$2"
+    grep -qzxF "${PROCESS_MARKER}=$id" "$p/environ" 2>/dev/null && tree="$tree\${p#/proc/} "
+  done
+  grown=1
+  while [ $grown = 1 ]; do
+    grown=0
+    for pair in $pairs; do
+      case "$tree" in *" \${pair#*:} "*) case "$tree" in *" \${pair%:*} "*) ;; *) tree="$tree\${pair%:*} " grown=1 ;; esac ;; esac
+    done
+  done
+  [ "$tree" = " " ] && exit 0
+  kill -s "$sig" $tree 2>/dev/null
+  [ "$sig" = KILL ] || exit 0
+  sleep 0.05
 done
 exit 0`;
 

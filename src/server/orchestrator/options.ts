@@ -67,6 +67,12 @@ export interface OrchestratorOptions {
    * addresses; see `sandboxNetwork`), `none`, or any Docker network you secured yourself.
    */
   network?: string;
+  /**
+   * Seccomp profile for every sandbox (Docker's JSON format, as text). Default:
+   * the one `scripts/setup.sh` installs (Docker's default without ptrace), else
+   * the daemon's default.
+   */
+  seccompProfile?: string;
   /** How the dedicated sandbox network is set up (name, bridge, firewall, blocked destinations). */
   sandboxNetwork?: SandboxNetworkOptions;
   /** Label value marking this orchestrator's containers; those left by an earlier run are removed at start (default `orchestrator`). */
@@ -78,7 +84,7 @@ export interface OrchestratorOptions {
 }
 
 /** Options with no default: absent means off (or decided elsewhere). */
-type Optional = 'docker' | 'previewUrl' | 'publicUrl' | 'sandboxLimits' | 'sandboxNetwork' | 'dependencyCache';
+type Optional = 'docker' | 'previewUrl' | 'publicUrl' | 'sandboxLimits' | 'sandboxNetwork' | 'dependencyCache' | 'seccompProfile';
 export type ResolvedOptions = Required<Omit<OrchestratorOptions, Optional>> & Pick<OrchestratorOptions, Optional> & { limits: Required<OrchestratorLimits> };
 
 export function resolveOptions(options: OrchestratorOptions): ResolvedOptions {

@@ -10,6 +10,7 @@ import Docker from 'dockerode';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE } from '../../protocol/messages.js';
 import { OWNER_LABEL } from '../local-engine/container-spec.js';
+import { allowsPtrace, defaultSeccompProfile } from '../local-engine/seccomp.js';
 import { assertImage, LocalContainerEngine, type LocalContainerEngineOptions } from '../local-engine/local-container-engine.js';
 import { ensureSandboxNetwork, SANDBOX_NETWORK } from '../local-engine/sandbox-network.js';
 import { HttpError, sendError, sendJson } from './http-errors.js';
@@ -59,6 +60,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
   const signer = new TokenSigner(config.secret, config.tokenTtl);
   const rateLimiter = new RateLimiter(limits.createsPerMinute);
   const sessions = new Map<string, Session>();
+  const seccompProfile = config.seccompProfile ?? defaultSeccompProfile();
   const pendingByAddress = new Map<string, number>();
   const lifetimes = new Map<string, NodeJS.Timeout>();
   const pool = new WarmPool(config.pool, engineOptions, log);
@@ -243,6 +245,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       network: config.network,
       owner: config.owner,
       limits: { fileBytes: limits.maxFileBytes, ...config.sandboxLimits },
+      ...(seccompProfile && { seccompProfile }),
     };
   }
 
@@ -370,6 +373,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       for (const image of new Set([config.image, ...Object.values(config.images)])) await assertImage(docker, image);
       if (config.network === (config.sandboxNetwork?.name ?? SANDBOX_NETWORK)) await ensureSandboxNetwork(docker, config.sandboxNetwork);
       await removeOrphans();
+      if (allowsPtrace(seccompProfile)) log('warning: sandboxes run under a seccomp profile that allows ptrace between their own processes; `npm run setup` installs one without it (see docs/security.md)');
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => resolve());
