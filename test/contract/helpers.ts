@@ -46,6 +46,15 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Runs `fn`, expecting it to reject; returns the error. */
+/** Polls `probe` every 200 ms until it gives a truthy value, which it resolves with; throws naming `what` after `timeout` ms. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeout = 60_000): Promise<T> {
+  for (const started = Date.now(); Date.now() - started < timeout; await new Promise((resolve) => setTimeout(resolve, 200))) {
+    const value = await probe();
+    if (value) return value;
+  }
+  throw new Error(`Timed out waiting for ${what}`);
+}
+
 export async function rejectionOf(fn: () => Promise<unknown>): Promise<Error> {
   try {
     await fn();

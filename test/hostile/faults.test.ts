@@ -1,14 +1,17 @@
 /**
  * Faults, the heavy part (`npm run test:hostile`): hundreds of session
  * create/destroy cycles and a thousand rapid connects leave nothing behind, and
- * a container killed under a running process is reported to the remote reader.
+ * a container killed under a running process is reported to the remote reader,
+ * and the orchestrator rides out a restart of dockerd (run last: it stops every
+ * container on the machine).
  * HOSTILE_CYCLES overrides the number of create/destroy cycles (default 500).
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { expect } from 'chai';
 import { WebSocket } from 'ws';
 import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import type { Orchestrator } from '../../src/server/index.js';
+import { until } from '../contract/helpers.js';
 import { containers, remoteEngine, startOrchestrator } from '../node/support/orchestrator.js';
 import { printedSoFar, rssMiB, run } from './support.js';
 
@@ -133,5 +136,77 @@ describe('hostile: faults', function () {
     } finally {
       await engine.teardown();
     }
+  });
+});
+
+/** The running dockerd's process id, or undefined. */
+async function dockerdPid(): Promise<number | undefined> {
+  const { stdout } = await run('pidof', ['dockerd']).catch(() => ({ stdout: '' }));
+  return Number(stdout.trim().split(/\s+/)[0]) || undefined;
+}
+
+/** Starts dockerd the way the test command does, if it is not running. */
+async function startDockerd(): Promise<void> {
+  await run('bash', ['scripts/setup.sh', 'docker'], { maxBuffer: 16 * 1024 * 1024 });
+}
+
+describe('hostile: dockerd restarted under the orchestrator', function () {
+  this.timeout(10 * 60_000);
+
+  after(async () => {
+    if (!(await dockerdPid())) await startDockerd(); // leave the machine as we found it
+  });
+
+  it('reports it, fails new sessions clearly meanwhile, then recovers: ended sessions told why, pool refilled, nothing left behind', async () => {
+    const logs: string[] = [];
+    const { orchestrator, url, owner } = await startOrchestrator({ pool: 1, log: (line) => logs.push(line) });
+    const health = async () => {
+      const response = await fetch(`${url}/healthz`);
+      return { status: response.status, ...((await response.json()) as { docker: string; warm: number }) };
+    };
+    try {
+      await until('a warm container', async () => (await health()).warm === 1);
+      const engine = remoteEngine(url);
+      await engine.boot();
+      const before = await containers(`label=dev.code-sandbox.owner=${owner}`);
+      expect(before).to.have.length(2); // the session's and the pooled one
+      const running = await engine.exec('sh', ['-c', 'echo started; sleep 300']);
+      const printed = await printedSoFar(running, 'started');
+
+      const pid = await dockerdPid();
+      expect(pid, 'a running dockerd').to.be.a('number');
+      process.kill(pid!, 'SIGTERM');
+      await until('dockerd to stop', async () => !existsSync(`/proc/${pid}`));
+
+      expect(await health()).to.include({ status: 503, docker: 'unreachable' });
+      const refused = await fetch(`${url}/sessions`, { method: 'POST' });
+      expect(refused.status).to.equal(503);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).to.contain('cannot start a sandbox right now');
+      await until('the orchestrator to log the outage', async () => logs.some((line) => line.includes('does not answer')));
+      // The reader of the running process hears why it ended.
+      expect(await running.exit).to.equal(137);
+      expect(printed()).to.match(/The sandbox stopped|Docker restarted/);
+
+      await startDockerd();
+      await until('the orchestrator to log the recovery', async () => logs.some((line) => line.includes('Docker daemon is back')));
+      expect(await health()).to.include({ status: 200, docker: 'up' });
+      await until('the session to end', async () => engine.status === 'failed');
+      expect((engine.failure as Error | undefined)?.message).to.match(/stopped unexpectedly|stopped while the process ran/);
+      await until('the pool to refill with a new container', async () => {
+        const now = await containers(`label=dev.code-sandbox.owner=${owner}`);
+        return (await health()).warm === 1 && now.length === 1 && !before.includes(now[0]!);
+      });
+
+      // A new reader is served as before.
+      const fresh = remoteEngine(url);
+      await fresh.boot();
+      const echo = await fresh.exec('echo', ['served after the restart']);
+      expect(await printedSoFar(echo, 'served after the restart').then(() => echo.exit)).to.equal(0);
+      await fresh.teardown();
+      await engine.teardown();
+    } finally {
+      await orchestrator.close();
+    }
+    expect(await containers(`label=dev.code-sandbox.owner=${owner}`), 'containers left behind').to.deep.equal([]);
   });
 });

@@ -1,9 +1,10 @@
 /** LocalContainerEngine on the real Docker daemon: the shared contract, then what only a container engine promises. */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { ContainerEngine } from '../../src/index.js';
-import { LocalContainerEngine, OWNER_LABEL } from '../../src/server/index.js';
+import { LocalContainerEngine, OWNER_LABEL, SECCOMP_PROFILE_PATH } from '../../src/server/index.js';
 import { containerEngineContract } from '../contract/container-engine.contract.js';
 import { rejectionOf, waitForText } from '../contract/helpers.js';
 import { collectText } from '../../src/engine/observable.js';
@@ -45,10 +46,13 @@ describe('LocalContainerEngine', function () {
     expect(await containersOf(`label=${OWNER_LABEL}=${OWNER}`), 'containers left by this test run').to.deep.equal([]);
   });
 
-  it('runs hardened: unprivileged, no capabilities, read-only root, limits set', async () => {
+  it('runs hardened: unprivileged, no capabilities, read-only root, limits set, seccomp without ptrace', async () => {
     const { stdout } = await run('docker', ['inspect', engine.containerId!, '--format',
-      '{{.Config.User}} {{.HostConfig.CapDrop}} {{.HostConfig.SecurityOpt}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.PidsLimit}} {{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}']);
-    expect(stdout.trim()).to.equal('1000:1000 [ALL] [no-new-privileges] true 256 1073741824 1000000000');
+      '{{.Config.User}} {{.HostConfig.CapDrop}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.PidsLimit}} {{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}']);
+    expect(stdout.trim()).to.equal('1000:1000 [ALL] true 256 1073741824 1000000000');
+    const securityOpt = JSON.parse((await run('docker', ['inspect', engine.containerId!, '--format', '{{json .HostConfig.SecurityOpt}}'])).stdout) as string[];
+    expect(securityOpt[0]).to.equal('no-new-privileges');
+    expect(securityOpt[1], 'the profile setup.sh installs').to.equal(`seccomp=${readFileSync(SECCOMP_PROFILE_PATH, 'utf8')}`);
     const probe = await engine.exec('sh', ['-c', 'id -u; grep CapEff /proc/self/status; touch /etc/x 2>&1 || echo read-only']);
     const text = await collectText(probe.stream);
     expect(text).to.match(/^1000\n/);

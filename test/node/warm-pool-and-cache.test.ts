@@ -8,17 +8,10 @@ import { expect } from 'chai';
 import { WebSocket } from 'ws';
 import { collectText } from '../../src/index.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
+import { until } from '../contract/helpers.js';
 import { containers, remoteEngine, startOrchestrator } from './support/orchestrator.js';
 
 const run = promisify(execFile);
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeout = 60_000): Promise<T> {
-  for (const started = Date.now(); Date.now() - started < timeout; await new Promise((resolve) => setTimeout(resolve, 200))) {
-    const value = await probe();
-    if (value) return value;
-  }
-  throw new Error(`Timed out waiting for ${what}`);
-}
 
 describe('warm pool', function () {
   this.timeout(120_000);

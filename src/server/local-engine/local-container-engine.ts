@@ -224,6 +224,11 @@ export class LocalContainerEngine extends ContainerEngine {
     if (info.State.Paused) await this.#container!.unpause();
   }
 
+  /** Whether the container is running (false once it stopped, is gone, or Docker cannot be reached). */
+  async isRunning(): Promise<boolean> {
+    return this.#container ? this.#container.inspect().then((info) => info.State.Running, () => false) : false;
+  }
+
   /** The host port (on 127.0.0.1) a container port is published on, if it is. */
   publishedPort(containerPort: number): number | undefined {
     return this.#hostPorts.get(containerPort);
@@ -417,8 +422,7 @@ export class LocalContainerEngine extends ContainerEngine {
    */
   async #stopsSoon(): Promise<boolean> {
     for (let waited = 0; waited <= 2000; waited += 100) {
-      const running = await this.#container!.inspect().then((info) => info.State.Running, () => false);
-      if (!running) return true;
+      if (!(await this.isRunning())) return true;
       await sleep(100);
     }
     return false;

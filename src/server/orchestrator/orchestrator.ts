@@ -60,6 +60,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
   const signer = new TokenSigner(config.secret, config.tokenTtl);
   const rateLimiter = new RateLimiter(limits.createsPerMinute);
   const sessions = new Map<string, Session>();
+  let dockerUp = true;
   const seccompProfile = config.seccompProfile ?? defaultSeccompProfile();
   const pendingByAddress = new Map<string, number>();
   const lifetimes = new Map<string, NodeJS.Timeout>();
@@ -119,7 +120,9 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       return;
     }
     if (path === '/healthz' && req.method === 'GET') {
-      sendJson(res, 200, { ok: !shuttingDown, sessions: sessions.size, warm: pool.total });
+      const docker = (await dockerAnswers()) ? 'up' : 'unreachable';
+      const ok = !shuttingDown && docker === 'up';
+      sendJson(res, ok ? 200 : 503, { ok, docker, sessions: sessions.size, warm: pool.total });
       return;
     }
     if (!originAllowed(origin)) {
@@ -258,6 +261,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     if (pooled) {
       try {
         await pooled.rename(name);
+        if (!(await pooled.isRunning())) throw new Error('its container has stopped');
         return pooled;
       } catch (error) {
         log(`warm pool: discarding a container that cannot be claimed: ${(error as Error).message}`);
@@ -334,19 +338,37 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
         }
       }
     }, 30_000);
-    const reconcile = setInterval(() => void endStoppedSessions(), 5_000);
-    timers = [idle, heartbeat, reconcile];
+    const reconciling = setInterval(() => void reconcile(), 5_000);
+    timers = [idle, heartbeat, reconciling];
     for (const timer of timers) timer.unref();
   }
 
+  /** Whether the Docker daemon answers a ping within two seconds. */
+  async function dockerAnswers(): Promise<boolean> {
+    const timeout = new Promise<false>((resolve) => setTimeout(resolve, 2000, false).unref());
+    return Promise.race([docker.ping().then(() => true, () => false), timeout]);
+  }
+
   /**
-   * Ends sessions whose container stopped under them (killed, its init out of
-   * memory, Docker restarted), so their clients hear why instead of meeting errors.
+   * Every few seconds: ends sessions whose container stopped under them (killed,
+   * its init out of memory, Docker restarted), so their clients hear why instead
+   * of meeting errors; removes stopped containers; tops up the warm pool; and says
+   * when the Docker daemon goes away and comes back (then makes sure of the
+   * sandbox network again).
    */
-  async function endStoppedSessions(): Promise<void> {
+  async function reconcile(): Promise<void> {
     const since = Date.now();
     const listed = await docker.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${config.owner}`] } }).catch(() => undefined);
-    if (!listed) return; // the daemon is away (restarting, say): look again next time
+    if (!listed) {
+      if (dockerUp) log('the Docker daemon does not answer: new sessions fail until it is back');
+      dockerUp = false;
+      return;
+    }
+    if (!dockerUp) {
+      log('the Docker daemon is back: ending sessions whose containers stopped, refilling the warm pool');
+      dockerUp = true;
+      if (usesSandboxNetwork()) await ensureSandboxNetwork(docker, config.sandboxNetwork).catch((error: unknown) => log(`sandbox network: ${(error as Error).message}`));
+    }
     const alive = new Set(listed.filter((info) => info.State === 'running' || info.State === 'paused').map((info) => info.Id));
     for (const session of sessions.values()) {
       const id = session.engine.containerId;
@@ -354,6 +376,14 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
         void endSession(session, 'The sandbox stopped unexpectedly (its container exited, or Docker restarted). Run the example again.');
       }
     }
+    // A stopped container serves no one; this also removes those whose removal failed while Docker was away.
+    const stopped = listed.filter((info) => info.State === 'exited' || info.State === 'dead');
+    await Promise.all(stopped.map((info) => docker.getContainer(info.Id).remove({ force: true, v: true }).catch(() => undefined)));
+    await pool.discardStopped(alive, since);
+  }
+
+  function usesSandboxNetwork(): boolean {
+    return config.network === (config.sandboxNetwork?.name ?? SANDBOX_NETWORK);
   }
 
   async function removeOrphans(): Promise<void> {
@@ -371,7 +401,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     async listen(port = 0, host = '127.0.0.1') {
       // Fail at start, not on every session: an operator sees the fix once, in the terminal.
       for (const image of new Set([config.image, ...Object.values(config.images)])) await assertImage(docker, image);
-      if (config.network === (config.sandboxNetwork?.name ?? SANDBOX_NETWORK)) await ensureSandboxNetwork(docker, config.sandboxNetwork);
+      if (usesSandboxNetwork()) await ensureSandboxNetwork(docker, config.sandboxNetwork);
       await removeOrphans();
       if (allowsPtrace(seccompProfile)) log('warning: sandboxes run under a seccomp profile that allows ptrace between their own processes; `npm run setup` installs one without it (see docs/security.md)');
       await new Promise<void>((resolve, reject) => {

@@ -11,7 +11,11 @@ export class WarmPool {
   readonly #size: number;
   readonly #options: (image: string) => LocalContainerEngineOptions;
   readonly #ready = new Map<string, LocalContainerEngine[]>();
+  /** When each pooled engine became ready, so a listing taken before it is not held against it. */
+  readonly #readyAt = new WeakMap<LocalContainerEngine, number>();
   readonly #filling = new Map<string, number>();
+  readonly #images = new Set<string>();
+  readonly #adding = new Set<Promise<void>>();
   readonly #log: (line: string) => void;
   #closed = false;
 
@@ -32,11 +36,15 @@ export class WarmPool {
     return [...this.#ready.values()].reduce((sum, engines) => sum + engines.length, 0);
   }
 
-  /** Starts filling the pool for `image` (also done after each claim). */
+  /** Starts filling the pool for `image` (also done after each claim, and by `refill`). */
   fill(image: string): void {
     if (this.#closed || this.#size === 0) return;
+    this.#images.add(image);
     const wanted = this.#size - this.ready(image) - (this.#filling.get(image) ?? 0);
-    for (let i = 0; i < wanted; i++) void this.#add(image);
+    for (let i = 0; i < wanted; i++) {
+      const adding = this.#add(image).finally(() => this.#adding.delete(adding));
+      this.#adding.add(adding);
+    }
   }
 
   /** A booted, never used engine for `image`, or undefined when none is ready. */
@@ -46,9 +54,31 @@ export class WarmPool {
     return engine;
   }
 
-  /** Tears down every container still waiting in the pool. */
+  /**
+   * Drops (and removes) containers pooled before `since` that are not in
+   * `alive`, the ids of containers Docker listed as running at `since`: they
+   * stopped, or Docker restarted under them. Then refills.
+   */
+  async discardStopped(alive: ReadonlySet<string>, since: number): Promise<void> {
+    for (const [image, engines] of this.#ready) {
+      const stopped = engines.filter((engine) => this.#readyAt.get(engine)! < since && !alive.has(engine.containerId!));
+      if (!stopped.length) continue;
+      this.#ready.set(image, engines.filter((engine) => !stopped.includes(engine)));
+      this.#log(`warm pool: discarding ${stopped.length} stopped container(s) of ${image}`);
+      await Promise.all(stopped.map((engine) => engine.teardown().catch(() => undefined)));
+    }
+    this.refill();
+  }
+
+  /** Tops up every image the pool was ever asked to fill, as boots that failed (Docker away, say) left it short. */
+  refill(): void {
+    for (const image of this.#images) this.fill(image);
+  }
+
+  /** Tears down every container waiting in the pool, and those still booting once they are up. */
   async close(): Promise<void> {
     this.#closed = true;
+    await Promise.all(this.#adding);
     const engines = [...this.#ready.values()].flat();
     this.#ready.clear();
     await Promise.all(engines.map((engine) => engine.teardown().catch(() => undefined)));
@@ -60,7 +90,10 @@ export class WarmPool {
     try {
       await engine.boot();
       if (this.#closed) await engine.teardown();
-      else this.#ready.set(image, [...(this.#ready.get(image) ?? []), engine]);
+      else {
+        this.#readyAt.set(engine, Date.now());
+        this.#ready.set(image, [...(this.#ready.get(image) ?? []), engine]);
+      }
     } catch (error) {
       this.#log(`warm pool: could not boot a container of ${image}: ${(error as Error).message}`);
     } finally {
