@@ -78,14 +78,15 @@ exit 0`;
 /**
  * $1 path, $2 byte limit: prints the file, or exits with one of EXIT's codes. The
  * check is repeated on the descriptor actually opened, so a symlink swapped in
- * after the first check is caught too.
+ * after the first check is caught too. (`command` keeps a failed open, the file
+ * gone meanwhile, from ending the shell before it can say so.)
  */
 export const READ_FILE = `${INSIDE}
 p=$(realpath -e -- "$1" 2>/dev/null) || exit ${EXIT.notFound}
 inside "$p" || exit ${EXIT.outside}
 [ -d "$p" ] && exit ${EXIT.isDirectory}
 [ -f "$p" ] || exit ${EXIT.notFile}
-exec 3< "$p" || exit ${EXIT.notFound}
+command exec 3< "$p" || exit ${EXIT.notFound}
 inside "$(readlink /proc/self/fd/3)" || exit ${EXIT.outside}
 [ "$(stat -L -c %s /proc/self/fd/3)" -gt "$2" ] && exit ${EXIT.tooLarge}
 exec cat <&3`;
