@@ -7,6 +7,7 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter } from '@web/test-runner';
 import { statsReporter } from './scripts/test-reporters/wtr-stats.mjs';
 import { orchestratorPlugin } from './scripts/wtr/orchestrator-plugin.mjs';
+import { requestCookiesPlugin } from './scripts/wtr/request-cookies-plugin.mjs';
 import { browserUnderTestPlugin, chromium, firefox, webkit } from './scripts/wtr/browsers.mjs';
 
 const crossBrowserFiles = ['test/browser/cross-browser*.test.ts'];
@@ -33,7 +34,7 @@ export default {
   testFramework: { config: { timeout: 60_000 } },
   testsFinishTimeout: 20 * 60_000,
   browserStartTimeout: 60_000,
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), orchestratorPlugin(), browserUnderTestPlugin()],
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), orchestratorPlugin(), browserUnderTestPlugin(), requestCookiesPlugin()],
   middleware: [crossOriginIsolation],
   browsers: [chromium()],
   groups: [

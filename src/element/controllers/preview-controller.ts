@@ -5,8 +5,14 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 
-/** Sandbox flags every preview gets: scripts, forms, popups, modals, downloads. */
-const BASE_SANDBOX = 'allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox allow-modals allow-downloads';
+/**
+ * Sandbox flags every preview gets: scripts, forms, modals, downloads. No
+ * popups: a preview can script the about:blank window it opens (same origin),
+ * and in Firefox that window may navigate the host page (`opener.top`) even
+ * when popups do not escape the sandbox. The reader opens the preview in a tab
+ * of its own with the address bar's "Open in new tab".
+ */
+const BASE_SANDBOX = 'allow-scripts allow-forms allow-modals allow-downloads';
 
 /**
  * The iframe `sandbox` for a preview at `url` on a page at `hostOrigin`. The

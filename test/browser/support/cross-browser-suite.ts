@@ -8,12 +8,13 @@
  * once on a plain one (most blogs).
  */
 import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
-import { executeServerCommand, sendKeys } from '@web/test-runner-commands';
+import { executeServerCommand, resetMouse, sendKeys, sendMouse } from '@web/test-runner-commands';
 import '../../../src/define.js';
 import type { CodeSandboxElement } from '../../../src/element/code-sandbox.js';
 import type { RemoteContainerEngine } from '../../../src/remote/remote-container-engine.js';
 import { detectEnvironment } from '../../../src/selection/detect-environment.js';
 import { selectEngine, type BrowserFamily, type EngineChoice } from '../../../src/selection/select-engine.js';
+import { FORGED_MESSAGES, hostilePreviewServer, OWN_COOKIES, STORAGE_KEY, type PreviewReport } from './hostile-preview.js';
 
 export type PageKind = 'isolated' | 'plain';
 
@@ -51,6 +52,18 @@ const part = (el: Element, name: string) => el.shadowRoot!.querySelector<HTMLEle
 const terminalText = (el: Element) =>
   [...el.shadowRoot!.querySelectorAll('.xterm-rows > div')].map((row) => row.textContent!.trimEnd()).join('\n');
 const sessionOf = (el: CodeSandboxElement) => (el.container as RemoteContainerEngine | undefined)?.sessionId;
+const cookieNames = (header: string) => header.split(';').map((cookie) => cookie.split('=')[0]!.trim()).filter(Boolean).sort();
+
+/** Clicks the middle of `element` with a real input event, which gives the frame under it user activation. */
+async function clickMiddle(element: Element): Promise<void> {
+  element.scrollIntoView({ block: 'center' });
+  const { x, y, width, height } = element.getBoundingClientRect();
+  try {
+    await sendMouse({ type: 'click', position: [Math.round(x + width / 2), Math.round(y + height / 2)] });
+  } finally {
+    await resetMouse();
+  }
+}
 
 export function crossBrowserSuite(page: PageKind): void {
   const isolated = page === 'isolated';
@@ -192,6 +205,135 @@ print(f"Hello, {name}!")</pre>
         <template data-file="index.html"><!doctype html><title>preview</title><script>parent.postMessage('preview rendered', '*');</script></template>
       </code-sandbox>`);
       await expectPreviewRenders(el);
+    });
+
+    describe('a hostile preview', () => {
+      // One sandbox serves a page that, once clicked, attacks this page and reports
+      // each outcome (support/hostile-preview.ts). The element runs on the server:
+      // its previews are the ones on origins of their own.
+
+      // Firefox's WebDriver BiDi cannot send input into a frame in another process
+      // (bugzilla.mozilla.org/1773393), and a COOP/COEP page keeps cross-origin frames
+      // in processes of their own: there the test asks the page to attack by message,
+      // so its attacks run without user activation.
+      const clickable = !(family === 'firefox' && isolated);
+      const EVENTS = ['cs-engine-selected', 'cs-status', 'cs-output', 'cs-exit', 'cs-server-ready', 'cs-error'];
+      const pageUrl = location.href;
+      let preview: URL;
+      let messages: { origin: string; data: unknown }[];
+      let report: PreviewReport;
+      let stateBefore: unknown;
+      let stateAfter: unknown;
+      let events: string[];
+
+      const kindOf = (message: { data: unknown }) => (message.data as { kind?: string } | null)?.kind;
+      const elementState = (el: CodeSandboxElement) => ({
+        status: el.statusMessage,
+        selection: el.selection,
+        frame: (part(el, 'frame') as HTMLIFrameElement).src,
+        address: (part(el, 'address') as HTMLInputElement).value,
+        terminal: terminalText(el),
+      });
+
+      before(async () => {
+        localStorage.removeItem(STORAGE_KEY);
+        sessionStorage.removeItem(STORAGE_KEY);
+        messages = [];
+        const record = (event: MessageEvent) => messages.push({ origin: event.origin, data: event.data });
+        window.addEventListener('message', record);
+        try {
+          const el = await fixture<CodeSandboxElement>(html`<code-sandbox remote-url=${remote} engine="remote" layout="split" command="node server.js"
+            .files=${{ 'server.js': { file: { contents: hostilePreviewServer(location.origin) } } }}></code-sandbox>`);
+          const ready = oneEvent(el, 'cs-server-ready');
+          await run(el);
+          preview = new URL((await ready).detail.url);
+          await onServer(el);
+          // Only the preview's own messages count (the first test checks no other origin posted).
+          const ofKind = (kind: string) => messages.find((message) => message.origin === preview.origin && kindOf(message) === kind);
+          await waitUntil(() => ofKind('armed'), 'the hostile page loaded in the frame', { timeout: 30_000 });
+          await el.updateComplete;
+          stateBefore = elementState(el);
+          const fired: string[] = [];
+          for (const name of EVENTS) el.addEventListener(name, () => fired.push(name));
+          const frame = part(el, 'frame') as HTMLIFrameElement;
+          if (clickable) {
+            // A frame that just loaded may not take clicks yet: click until the page says
+            // it was clicked (it attacks on the first click only).
+            await waitUntil(async () => {
+              if (!ofKind('attacking')) await clickMiddle(frame);
+              return ofKind('attacking');
+            }, 'the hostile page was clicked', { timeout: 30_000, interval: 500 });
+          } else {
+            frame.contentWindow!.postMessage({ kind: 'attack' }, preview.origin);
+          }
+          await waitUntil(() => ofKind('report'), 'the hostile page reported its attacks', { timeout: 30_000 });
+          await el.updateComplete;
+          stateAfter = elementState(el);
+          events = [...fired]; // not what removing the element fires later
+          report = ofKind('report')!.data as PreviewReport;
+        } finally {
+          window.removeEventListener('message', record);
+        }
+      });
+
+      it(`posts to this page from its own origin only${clickable ? ', and attacked with the user activation of a click' : ''}`, () => {
+        expect(preview.origin).not.to.equal(location.origin);
+        expect(messages.map((message) => message.origin)).to.deep.equal(messages.map(() => preview.origin));
+        expect(report.activation).to.equal(clickable);
+      });
+
+      it('cannot read or script the host page', () => {
+        expect(report.read).to.deep.equal({
+          'parent.document': 'threw SecurityError',
+          'top.document.cookie': 'threw SecurityError',
+          'parent.localStorage': 'threw SecurityError',
+          'parent.location.href': 'threw SecurityError',
+          frameElement: 'null',
+        });
+      });
+
+      it('cannot navigate the host page', () => {
+        const noWindow = family === 'firefox' ? 'threw InvalidAccessError' : 'null'; // what window.open does in a frame without allow-popups
+        // A navigation that went through would have replaced this page, and the runner
+        // would fail the file ("the page navigated to …/hijacked?via=…").
+        expect(location.href).to.equal(pageUrl);
+        expect(report.navigate).to.deep.equal({
+          'top.location.href = …': 'threw SecurityError',
+          'top.location.replace(…)': 'threw SecurityError',
+          "window.open(…, '_top')": noWindow,
+          // Refused without an error: this page still being here is the proof.
+          '<a target="_top"> clicked': 'no error',
+          '<form target="_top"> submitted': 'no error',
+          // The preview may open no window at all (no allow-popups).
+          "a popup navigates its opener's top": noWindow,
+        });
+      });
+
+      it("keeps its cookies on its own origin: none reaches this page's origin", async () => {
+        expect(cookieNames(document.cookie).filter((name) => name.startsWith('preview_'))).to.deep.equal([]);
+        const sent = await (await fetch('/__request-cookies')).text(); // HttpOnly ones too
+        expect(cookieNames(sent).filter((name) => name.startsWith('preview_'))).to.deep.equal([]);
+        // A cross-site frame keeps only its own, partitioned cookies: Chromium and Firefox
+        // keep them, WebKit keeps none (it blocks every cookie in a cross-site frame).
+        // No engine accepts a cookie for the host page's domain.
+        const own = family === 'webkit' ? [] : OWN_COOKIES;
+        expect(cookieNames(report.cookies.server)).to.deep.equal(own);
+        expect(cookieNames(report.cookies.script)).to.deep.equal(own.filter((name) => name.endsWith('_script')));
+      });
+
+      it("keeps its storage on its own origin: this page's storage is untouched", () => {
+        expect(report.storage).to.deep.equal({ local: 'written by the preview', session: 'written by the preview' });
+        expect(localStorage.getItem(STORAGE_KEY)).to.equal(null);
+        expect(sessionStorage.getItem(STORAGE_KEY)).to.equal(null);
+      });
+
+      it('cannot drive the element with forged messages', () => {
+        // Messages from one sender arrive in order: the forged ones came between these two.
+        const kinds = messages.map(kindOf);
+        expect(messages.slice(kinds.indexOf('attacking') + 1, kinds.indexOf('report')).map((message) => message.data)).to.deep.equal(FORGED_MESSAGES);
+        expect(stateAfter).to.deep.equal(stateBefore);
+        expect(events).to.deep.equal([]);
+      });
     });
 
     if (isolated) {
