@@ -15,7 +15,7 @@ const HELP = `Usage: code-sandbox-server [options]
   --allow-origin <url>    page origin allowed to start sandboxes (repeatable; * for any, development only)
   --image <name>          sandbox image (default code-sandbox/base:bookworm)
   --template-image <t=i>  image for a template, e.g. python=python:3.12-slim (repeatable)
-  --preview-url <tmpl>    preview URL template, e.g. https://{session}-{port}.preview.example.com/
+  --preview-url <tmpl>    preview URL template, e.g. https://{session}-{port}.example-preview.com/
   --public-url <url>      the URL clients reach this server at, when behind a proxy
   --api-key <key>         API key that may create sessions server-to-server (repeatable; also CODE_SANDBOX_API_KEYS, comma-separated)
   --require-api-key       require an API key for every session

@@ -44,6 +44,8 @@ export interface ContainerSpecInput {
   user: string;
   network: string;
   ports: number[];
+  /** Whether `ports` are published on the host's 127.0.0.1. */
+  publish: boolean;
   limits: Required<SandboxLimits>;
   env: Record<string, string>;
   labels: Record<string, string>;
@@ -56,7 +58,6 @@ export interface ContainerSpecInput {
 export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreateOptions {
   const [uid = '1000', gid = uid] = input.user.split(':');
   const owned = `uid=${uid},gid=${gid}`;
-  const publish = input.network !== 'none';
   const env = {
     HOME: SANDBOX_HOME,
     PATH: '/workspace/node_modules/.bin:/workspace/.venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -78,7 +79,7 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
     WorkingDir: '/workspace',
     Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
     Labels: input.labels,
-    ExposedPorts: publish ? Object.fromEntries(input.ports.map((port) => [`${port}/tcp`, {}])) : {},
+    ExposedPorts: input.publish ? Object.fromEntries(input.ports.map((port) => [`${port}/tcp`, {}])) : {},
     HostConfig: {
       Init: true,
       CapDrop: ['ALL'],
@@ -95,7 +96,7 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
       NanoCpus: Math.round(input.limits.cpus * 1e9),
       PidsLimit: input.limits.pids,
       NetworkMode: input.network,
-      PortBindings: publish
+      PortBindings: input.publish
         ? Object.fromEntries(input.ports.map((port) => [`${port}/tcp`, [{ HostIp: '127.0.0.1', HostPort: '' }]]))
         : {},
     },

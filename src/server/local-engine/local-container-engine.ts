@@ -42,8 +42,16 @@ export interface LocalContainerEngineOptions {
   docker?: Docker;
   /** `bridge` (default: egress for installs, published dev server ports) or `none` (no network at all). */
   network?: string;
-  /** Container ports published on 127.0.0.1 for dev servers (default 3000, 5173, 8000, 8080). */
+  /** Container ports dev servers may use (default 3000, 5173, 8000, 8080). */
   ports?: number[];
+  /**
+   * How dev servers are reached: `published` (default) publishes `ports` on the
+   * host's 127.0.0.1, which works wherever Docker runs; `container` reaches them
+   * at the container's own address on its network, which needs this process on
+   * the Docker host itself and opens no host port (the orchestrator's choice on
+   * its sandbox network; a faster start too).
+   */
+  reach?: 'published' | 'container';
   /** Resource limits; see `SandboxLimits` for the defaults. */
   limits?: SandboxLimits;
   /** `uid:gid` processes run as (default `1000:1000`; never root). */
@@ -68,6 +76,16 @@ export interface LocalContainerEngineOptions {
   installTimeout?: number;
   /** Default wait for a dev server to answer HTTP, in ms (default 60 s). */
   devServerTimeout?: number;
+}
+
+/** Where a sandbox's dev server port is reached from the engine's process. */
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+function endpointUrl({ host, port }: Endpoint): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
 }
 
 const LOG_TAIL_BYTES = 4096;
@@ -95,7 +113,8 @@ export class LocalContainerEngine extends ContainerEngine {
   #container: Docker.Container | undefined;
   #creating: Promise<unknown> | undefined;
   /** Container port to the host port Docker published it on. */
-  readonly #hostPorts = new Map<number, number>();
+  /** Where each dev server port is reached from here. */
+  readonly #endpoints = new Map<number, Endpoint>();
   readonly #processes = new Set<LocalProcess>();
   /** prctl's system call number in the image's architecture, for the exec subreaper. */
   #prctlSyscall: number | undefined;
@@ -229,9 +248,9 @@ export class LocalContainerEngine extends ContainerEngine {
     return this.#container ? this.#container.inspect().then((info) => info.State.Running, () => false) : false;
   }
 
-  /** The host port (on 127.0.0.1) a container port is published on, if it is. */
-  publishedPort(containerPort: number): number | undefined {
-    return this.#hostPorts.get(containerPort);
+  /** Where a dev server on `containerPort` is reached from this process, if that port is served. */
+  endpoint(containerPort: number): Endpoint | undefined {
+    return this.#endpoints.get(containerPort);
   }
 
   override async exec(cmd: string, args: string[], options: ExecOptions = {}): Promise<LocalProcess> {
@@ -272,11 +291,11 @@ export class LocalContainerEngine extends ContainerEngine {
   override async startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
     this.assertReady('start a dev server');
     const port = options.port ?? this.#ports[0]!;
-    if (this.#hostPorts.size === 0) {
-      throw new DevServerError(`This sandbox has no published ports (network "${this.#options.network ?? 'bridge'}"); create the engine with network "bridge" to run a dev server.`, '');
+    if (this.#endpoints.size === 0) {
+      throw new DevServerError(`This sandbox has no network for a dev server (network "${this.#options.network ?? 'bridge'}"); create the engine with network "bridge" to run one.`, '');
     }
-    if (!this.#hostPorts.has(port)) {
-      throw new DevServerError(`Port ${port} is not published; use one of ${[...this.#hostPorts.keys()].join(', ')} or add it to the engine's \`ports\`.`, '');
+    if (!this.#endpoints.has(port)) {
+      throw new DevServerError(`Port ${port} is not served; use one of ${[...this.#endpoints.keys()].join(', ')} or add it to the engine's \`ports\`.`, '');
     }
     const signal = deadline(options, this.#options.devServerTimeout ?? 60_000, 'Starting the dev server');
     const command = options.command ?? (await this.#planDevServer(signal));
@@ -302,7 +321,7 @@ export class LocalContainerEngine extends ContainerEngine {
       if (answering === undefined) {
         throw new DevServerError(`The dev server ("${command}") exited with code ${exitCode} before it answered HTTP.`, tail);
       }
-      return { url: `http://127.0.0.1:${this.#hostPorts.get(answering)}/`, logs, port: answering, process: server };
+      return { url: endpointUrl(this.#endpoints.get(answering)!), logs, port: answering, process: server };
     } catch (error) {
       await server.kill('SIGKILL').catch(() => undefined);
       if (error instanceof DevServerError) throw error;
@@ -314,11 +333,13 @@ export class LocalContainerEngine extends ContainerEngine {
   async #create(): Promise<void> {
     const image = this.#options.image;
     this.#prctlSyscall = PRCTL_SYSCALL[(await assertImage(this.#docker, image)).Architecture];
+    const network = this.#options.network ?? 'bridge';
     const spec = containerSpec({
       image,
       user: this.#options.user ?? '1000:1000',
-      network: this.#options.network ?? 'bridge',
+      network,
       ports: this.#ports,
+      publish: network !== 'none' && this.#reach === 'published',
       limits: this.#limits,
       env: this.#options.env ?? {},
       labels: { ...this.#options.labels, [OWNER_LABEL]: this.#options.owner ?? 'local' },
@@ -328,10 +349,20 @@ export class LocalContainerEngine extends ContainerEngine {
     this.#container = await this.#docker.createContainer(spec);
     await this.#container.start();
     const info = await this.#container.inspect();
+    if (this.#reach === 'container') {
+      const address = info.NetworkSettings.Networks?.[network]?.IPAddress;
+      if (address) for (const port of this.#ports) this.#endpoints.set(port, { host: address, port });
+      return;
+    }
     for (const [key, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
       const hostPort = Number(bindings?.[0]?.HostPort);
-      if (hostPort) this.#hostPorts.set(Number.parseInt(key, 10), hostPort);
+      if (hostPort) this.#endpoints.set(Number.parseInt(key, 10), { host: '127.0.0.1', port: hostPort });
     }
+  }
+
+  /** How dev servers are reached; see `LocalContainerEngineOptions.reach`. */
+  get #reach(): 'published' | 'container' {
+    return this.#options.reach ?? 'published';
   }
 
   async #removeContainer(): Promise<void> {
@@ -436,12 +467,12 @@ export class LocalContainerEngine extends ContainerEngine {
 
   /** Polls the published ports (the wanted one first) until one answers HTTP; undefined if the server exits first. */
   async #waitForHttp(wanted: number, signal: AbortSignal, exitCode: () => number | undefined): Promise<number | undefined> {
-    const ports = [wanted, ...[...this.#hostPorts.keys()].filter((port) => port !== wanted)];
+    const ports = [wanted, ...[...this.#endpoints.keys()].filter((port) => port !== wanted)];
     for (;;) {
       throwIfAborted(signal);
       if (exitCode() !== undefined) return undefined;
       for (const port of ports) {
-        const ok = await fetch(`http://127.0.0.1:${this.#hostPorts.get(port)}/`, { signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]) })
+        const ok = await fetch(endpointUrl(this.#endpoints.get(port)!), { signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]) })
           .then(async (response) => (await response.arrayBuffer(), true))
           .catch(() => false);
         if (ok) return port;

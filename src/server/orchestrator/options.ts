@@ -44,7 +44,7 @@ export interface OrchestratorOptions {
   tokenTtl?: number;
   /**
    * Preview URL template with `{session}` and `{port}`, e.g.
-   * `https://{session}-{port}.preview.example.com/`. Default:
+   * `https://{session}-{port}.example-preview.com/`. Default:
    * `http://{session}-{port}.localhost:<listening port>/`.
    */
   previewUrl?: string;

@@ -100,10 +100,10 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     const preview = parsePreviewHost(req.headers.host, previewSuffix);
     if (preview) {
       const session = sessions.get(preview.session);
-      const hostPort = session?.engine.publishedPort(preview.port);
-      if (hostPort === undefined) throw new HttpError(404, 'NOT_FOUND', `No sandbox session serves port ${preview.port} here. The session may have ended; run the example again.`);
+      const endpoint = session?.engine.endpoint(preview.port);
+      if (!endpoint) throw new HttpError(404, 'NOT_FOUND', `No sandbox session serves port ${preview.port} here. The session may have ended; run the example again.`);
       await session!.thaw();
-      proxyHttp(req, res, hostPort);
+      proxyHttp(req, res, endpoint);
       return;
     }
     const origin = req.headers.origin;
@@ -246,6 +246,8 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       image,
       docker,
       network: config.network,
+      // On its own sandbox network the server reaches dev servers at the containers' addresses: no host port opens.
+      ...(usesSandboxNetwork() && { reach: 'container' as const }),
       owner: config.owner,
       limits: { fileBytes: limits.maxFileBytes, ...config.sandboxLimits },
       ...(seccompProfile && { seccompProfile }),
@@ -296,9 +298,9 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     socket.on('error', () => undefined);
     const preview = parsePreviewHost(req.headers.host, previewSuffix);
     if (preview) {
-      const hostPort = sessions.get(preview.session)?.engine.publishedPort(preview.port);
-      if (hostPort === undefined) refuseUpgrade(socket, 404, 'No sandbox session serves this port.');
-      else proxyUpgrade(req, socket, head, hostPort);
+      const endpoint = sessions.get(preview.session)?.engine.endpoint(preview.port);
+      if (!endpoint) refuseUpgrade(socket, 404, 'No sandbox session serves this port.');
+      else proxyUpgrade(req, socket, head, endpoint);
       return;
     }
     const url = new URL(req.url ?? '/', 'http://localhost');

@@ -6,6 +6,7 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Endpoint } from '../local-engine/local-container-engine.js';
 
 /** A parsed preview host. */
 export interface PreviewTarget {
@@ -15,7 +16,7 @@ export interface PreviewTarget {
 
 /**
  * Matches `Host` against the preview host suffix (e.g. `localhost:8787` or
- * `preview.example.com`); `undefined` when it is not a preview host.
+ * `example-preview.com`); `undefined` when it is not a preview host.
  */
 export function parsePreviewHost(host: string | undefined, suffix: string): PreviewTarget | undefined {
   if (!host) return undefined;
@@ -43,12 +44,12 @@ function embeddable(userAgent: string | undefined): Record<string, string> {
   };
 }
 
-/** Proxies one HTTP request to `127.0.0.1:hostPort`, keeping the Host the browser sent. */
-export function proxyHttp(req: IncomingMessage, res: ServerResponse, hostPort: number): void {
+/** Proxies one HTTP request to the sandbox's `endpoint`, keeping the Host the browser sent. */
+export function proxyHttp(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint): void {
   const upstream = httpRequest(
     {
-      host: '127.0.0.1',
-      port: hostPort,
+      host: endpoint.host,
+      port: endpoint.port,
       method: req.method,
       path: req.url,
       headers: { ...req.headers, 'x-forwarded-host': req.headers.host ?? '', 'x-forwarded-proto': 'http' },
@@ -70,8 +71,8 @@ export function proxyHttp(req: IncomingMessage, res: ServerResponse, hostPort: n
 }
 
 /** Proxies a WebSocket upgrade (HMR) by replaying the request head and piping both ways. */
-export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, hostPort: number): void {
-  const upstream = connect(hostPort, '127.0.0.1', () => {
+export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: Endpoint): void {
+  const upstream = connect(endpoint.port, endpoint.host, () => {
     const lines = [`${req.method} ${req.url} HTTP/1.1`];
     for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
     upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
