@@ -173,7 +173,7 @@ describe('orchestrator', function () {
     await assertOthersServed();
   });
 
-  it('routes a preview host to the session\'s port, HTTP and WebSocket alike', async () => {
+  it('routes a preview host to the session\'s port, HTTP and WebSocket alike, opening no host port', async () => {
     await healthy.mount({
       'server.js': {
         file: {
@@ -202,6 +202,9 @@ describe('orchestrator', function () {
     expect(upgraded).to.contain('101 Switching Protocols').and.to.contain('upgraded');
     const unknown = await fetch(`http://0123456789abcdef0123-3000.localhost:${port}/`);
     expect(unknown.status).to.equal(404);
+    // Reached at the container's address on the sandbox network: no host port is opened for it.
+    const container = orchestrator.sessions.get(healthy.sessionId!)!.engine.containerId!;
+    expect((await run('docker', ['port', container])).stdout.trim()).to.equal('');
     await server.process.kill();
   });
 
