@@ -1,7 +1,7 @@
 // Browser suites in the three engines, all Debian's (see scripts/wtr/browsers.mjs).
 // Chromium runs every suite; Firefox and WebKit (groups, run in the same command)
-// run the cross-browser suites: the element and the remote engine against the
-// real orchestrator, on an isolated page and on a plain one.
+// run the cross-browser suites (the element against the real orchestrator, on an
+// isolated page and on a plain one) and the remote engine's contract suite.
 // `web-test-runner --group firefox` (or webkit, or default: Chromium) runs one.
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter } from '@web/test-runner';
@@ -10,7 +10,7 @@ import { orchestratorPlugin } from './scripts/wtr/orchestrator-plugin.mjs';
 import { requestCookiesPlugin } from './scripts/wtr/request-cookies-plugin.mjs';
 import { browserUnderTestPlugin, chromium, firefox, webkit } from './scripts/wtr/browsers.mjs';
 
-const crossBrowserFiles = ['test/browser/cross-browser*.test.ts'];
+const crossBrowserFiles = ['test/browser/cross-browser*.test.ts', 'test/browser/remote-engine.contract.test.ts'];
 
 // WebContainers need a cross-origin isolated page: the browser engine's test pages
 // and cross-browser.isolated.test.ts get COOP/COEP, except

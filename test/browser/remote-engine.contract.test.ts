@@ -1,12 +1,18 @@
-/** RemoteContainerEngine in Chromium against the real orchestrator on real Docker (started by the wtr plugin). */
+/**
+ * RemoteContainerEngine in each browser engine (Chromium, Firefox, WebKit)
+ * against the real orchestrator on real Docker (started by the wtr plugin).
+ */
 import { expect } from 'chai';
+import { executeServerCommand } from '@web/test-runner-commands';
 import { RemoteContainerEngine, type ContainerEngine } from '../../src/index.js';
 import { containerEngineContract } from '../contract/container-engine.contract.js';
 import { waitForText } from '../contract/helpers.js';
 
 const { url } = (await (await fetch('/__orchestrator.json')).json()) as { url: string };
+/** The launcher that opened this page (scripts/wtr/browsers.mjs names them). */
+const browser = await executeServerCommand<string, undefined>('browser-under-test');
 
-containerEngineContract('RemoteContainerEngine in Chromium', {
+containerEngineContract(`RemoteContainerEngine in ${browser}`, {
   create: () => new RemoteContainerEngine({ url }),
   assertGone: async (engine: ContainerEngine) => {
     const id = (engine as RemoteContainerEngine).sessionId;
@@ -17,7 +23,7 @@ containerEngineContract('RemoteContainerEngine in Chromium', {
   registry: true,
 });
 
-describe('RemoteContainerEngine in Chromium', function () {
+describe(`RemoteContainerEngine in ${browser}`, function () {
   this.timeout(60_000);
 
   it('runs an interactive shell on a pty over the browser\'s own WebSocket', async () => {
