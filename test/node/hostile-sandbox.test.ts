@@ -15,6 +15,15 @@ import { rejectionOf } from '../contract/helpers.js';
 import { hostileEngine, printedSoFar, probe, run, sh } from '../hostile/support.js';
 import { remoteEngine, startOrchestrator, testOwner } from './support/orchestrator.js';
 
+/** Prints what a sandbox's processes and memory cgroup are doing, for a test that waits too long (cgroup v1 or v2 on the host). */
+async function describeStuck(engine: LocalContainerEngine): Promise<void> {
+  const id = engine.containerId!;
+  const top = await run('docker', ['top', id, '-o', 'pid,stat,rss,wchan:30,args']).then(({ stdout }) => stdout, (error: Error) => error.message);
+  const cgroup = await run('sh', ['-c', `cd /sys/fs/cgroup/memory/docker/${id} 2>/dev/null && head memory.usage_in_bytes memory.failcnt memory.oom_control || head /sys/fs/cgroup/system.slice/docker-${id}.scope/memory.events`])
+    .then(({ stdout }) => stdout, (error: Error) => error.message);
+  console.log(`      still waiting after 45 s; processes:\n${top}\n      memory cgroup:\n${cgroup}`);
+}
+
 /** Python that forks a sleeping child and tries PTRACE_ATTACH (16) on it, printing the result and errno. */
 const PTRACE_OWN_CHILD = [
   'import ctypes, os, signal',
@@ -84,7 +93,8 @@ describe('hostile sandbox: privileges and secrets', function () {
     await small.boot();
     try {
       const balloon = await small.exec('node', ['-e', 'const held = []; for (;;) held.push(Buffer.alloc(1 << 20, 1))']);
-      const [text, code] = await Promise.all([collectText(balloon.stream), balloon.exit]);
+      const watchdog = setTimeout(() => void describeStuck(small), 45_000);
+      const [text, code] = await Promise.all([collectText(balloon.stream), balloon.exit]).finally(() => clearTimeout(watchdog));
       expect(code).to.equal(137);
       expect(text).to.contain('Out of memory').and.to.contain('128 MiB').and.to.contain('limits.memoryBytes');
       expect(await sh(small, 'echo alive')).to.deep.equal({ code: 0, text: 'alive\n' });

@@ -25,6 +25,8 @@ export interface LocalProcessSpec {
 }
 
 let counter = 0;
+/** How long the reason for an exit may take to find before the exit is reported without it. */
+const EXPLAIN_WITHIN_MS = 5000;
 
 /** Starts a process in `container` and resolves once its streams are attached. */
 export async function startLocalProcess(container: Docker.Container, spec: LocalProcessSpec): Promise<LocalProcess> {
@@ -91,7 +93,8 @@ export class LocalProcess implements ProcessHandle {
       const code = await exitCodeOf(exec);
       this.#exited = true;
       // The exit code stays the contract's (137 after SIGKILL); the reader also gets the reason, last in the output.
-      const note = await explainExit?.(code).catch(() => undefined);
+      // Bounded: a sandbox in trouble (memory, Docker) must not hold back the exit itself.
+      const note = explainExit && (await raceSignal(explainExit(code), AbortSignal.timeout(EXPLAIN_WITHIN_MS)).catch(() => undefined));
       if (note) emit(tty ? 'stdout' : 'stderr', new TextEncoder().encode(`${tty ? '\r\n' : '\n'}[code-sandbox] ${note}${tty ? '\r\n' : '\n'}`), true);
       socket.destroy();
       for (const subject of [this.stream, this.stdout, this.stderr]) subject.complete();
