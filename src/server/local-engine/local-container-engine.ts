@@ -112,7 +112,6 @@ export class LocalContainerEngine extends ContainerEngine {
   readonly #ports: number[];
   #container: Docker.Container | undefined;
   #creating: Promise<unknown> | undefined;
-  /** Container port to the host port Docker published it on. */
   /** Where each dev server port is reached from here. */
   readonly #endpoints = new Map<number, Endpoint>();
   readonly #processes = new Set<LocalProcess>();

@@ -381,7 +381,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     // A stopped container serves no one; this also removes those whose removal failed while Docker was away.
     const stopped = listed.filter((info) => info.State === 'exited' || info.State === 'dead');
     await Promise.all(stopped.map((info) => docker.getContainer(info.Id).remove({ force: true, v: true }).catch(() => undefined)));
-    await pool.discardStopped(alive, since);
+    await pool.discardStopped();
   }
 
   function usesSandboxNetwork(): boolean {

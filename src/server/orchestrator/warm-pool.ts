@@ -11,8 +11,6 @@ export class WarmPool {
   readonly #size: number;
   readonly #options: (image: string) => LocalContainerEngineOptions;
   readonly #ready = new Map<string, LocalContainerEngine[]>();
-  /** When each pooled engine became ready, so a listing taken before it is not held against it. */
-  readonly #readyAt = new WeakMap<LocalContainerEngine, number>();
   readonly #filling = new Map<string, number>();
   readonly #images = new Set<string>();
   readonly #adding = new Set<Promise<void>>();
@@ -54,17 +52,14 @@ export class WarmPool {
     return engine;
   }
 
-  /**
-   * Drops (and removes) containers pooled before `since` that are not in
-   * `alive`, the ids of containers Docker listed as running at `since`: they
-   * stopped, or Docker restarted under them. Then refills.
-   */
-  async discardStopped(alive: ReadonlySet<string>, since: number): Promise<void> {
-    for (const [image, engines] of this.#ready) {
-      const stopped = engines.filter((engine) => this.#readyAt.get(engine)! < since && !alive.has(engine.containerId!));
-      if (!stopped.length) continue;
-      this.#ready.set(image, engines.filter((engine) => !stopped.includes(engine)));
-      this.#log(`warm pool: discarding ${stopped.length} stopped container(s) of ${image}`);
+  /** Drops (and removes) pooled containers that stopped (Docker restarted under them, say), then refills. */
+  async discardStopped(): Promise<void> {
+    const pooled = [...this.#ready.values()].flat();
+    const running = await Promise.all(pooled.map((engine) => engine.isRunning()));
+    const stopped = pooled.filter((_, i) => !running[i]);
+    if (stopped.length) {
+      for (const [image, engines] of this.#ready) this.#ready.set(image, engines.filter((engine) => !stopped.includes(engine)));
+      this.#log(`warm pool: discarding ${stopped.length} stopped container(s)`);
       await Promise.all(stopped.map((engine) => engine.teardown().catch(() => undefined)));
     }
     this.refill();
@@ -90,10 +85,7 @@ export class WarmPool {
     try {
       await engine.boot();
       if (this.#closed) await engine.teardown();
-      else {
-        this.#readyAt.set(engine, Date.now());
-        this.#ready.set(image, [...(this.#ready.get(image) ?? []), engine]);
-      }
+      else this.#ready.set(image, [...(this.#ready.get(image) ?? []), engine]);
     } catch (error) {
       this.#log(`warm pool: could not boot a container of ${image}: ${(error as Error).message}`);
     } finally {
