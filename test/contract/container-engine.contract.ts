@@ -204,6 +204,21 @@ export function containerEngineContract(name: string, target: ContractTarget): v
         expect(await hard.exit).to.equal(137);
       });
 
+      it('wait() gives up at its timeout or signal, and the process keeps running', async () => {
+        const run = await engine.exec('node', ['-e', 'console.log("up"); setInterval(() => {}, 1000)']);
+        await waitForText(run.stream, (text) => text.includes('up'));
+        // A wait that ignored its options would never settle: bound it, so the test fails instead of hanging.
+        const stillWaiting = (ms: number) => new Promise<string>((resolve) => setTimeout(() => resolve(`wait() had not settled after ${ms} ms`), ms));
+        const timedOut = await Promise.race([run.wait({ timeout: 200 }).catch((error: Error) => error), stillWaiting(5000)]);
+        expect(timedOut).to.have.property('code', 'TIMEOUT');
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(), 100);
+        const aborted = await Promise.race([run.wait({ signal: controller.signal }).catch((error: Error) => error), stillWaiting(5000)]);
+        expect(aborted).to.have.property('code', 'ABORTED');
+        await run.kill('SIGKILL');
+        expect(await run.wait({ timeout: 20_000 })).to.equal(137);
+      });
+
       it('kills a process when its timeout passes', async () => {
         const run = await engine.exec('node', ['-e', 'setInterval(() => {}, 1000)'], { timeout: 500 });
         expect(await run.exit).to.equal(137);
