@@ -239,7 +239,8 @@ export class RemoteContainerEngine extends ContainerEngine {
     const body = (await response.json().catch(() => ({}))) as Partial<SessionInfo> & { error?: { code?: string; message?: string } };
     if (!response.ok || !body.id || !body.token || !body.websocketUrl) {
       const message = body.error?.message ?? `The sandbox server at ${this.#options.url} answered ${response.status} ${response.statusText}.`;
-      throw body.error?.code === 'CAPACITY' || body.error?.code === 'RATE_LIMITED' ? new LimitExceededError(message) : new EngineUnavailableError(message);
+      if (body.error?.code !== 'CAPACITY' && body.error?.code !== 'RATE_LIMITED') throw new EngineUnavailableError(message);
+      throw new LimitExceededError(message, { retryAfter: retryAfterSeconds(response.headers.get('retry-after')) });
     }
     return body as SessionInfo;
   }
@@ -255,4 +256,11 @@ export class RemoteContainerEngine extends ContainerEngine {
     for (const process of this.#processes.values()) process.abandon();
     await fetch(`${this.#options.url}/sessions/${session.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
   }
+}
+
+/** A Retry-After header's delay in whole seconds (it may also be an HTTP date); undefined when absent or unreadable. */
+function retryAfterSeconds(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const seconds = /^\d+$/.test(header.trim()) ? Number(header) : (Date.parse(header) - Date.now()) / 1000;
+  return Number.isFinite(seconds) ? Math.max(0, Math.ceil(seconds)) : undefined;
 }

@@ -232,6 +232,7 @@ describe('orchestrator', function () {
       const engine = remoteEngine(small.url);
       const error = await engine.boot().catch((e: Error) => e);
       expect(error).to.have.property('code', 'LIMIT_EXCEEDED');
+      expect(error, 'the server\'s Retry-After reaches the client').to.have.property('retryAfter', 30);
     } finally {
       await small.orchestrator.close();
     }
