@@ -1,8 +1,8 @@
 /**
  * The remote engine: a proxy, over the wire protocol, of a LocalContainerEngine
  * that a code-sandbox orchestrator runs for this session. Works in browsers
- * (any engine, Safari included) and in Node (pass `WebSocket` from `ws` where
- * the runtime has none).
+ * (any engine, Safari included) and in Node (with the `ws` package where the
+ * runtime has no WebSocket).
  */
 import {
   ContainerEngine,
@@ -20,6 +20,7 @@ import { deadline, raceSignal, type WaitOptions } from '../engine/wait.js';
 import type { DevServerResult, ExecResult, InstallResult, Request } from '../protocol/messages.js';
 import { entriesToWire } from '../protocol/wire-tree.js';
 import { Connection, type ReconnectOptions, type WebSocketConstructor } from './connection.js';
+import { defaultWebSocket } from './default-websocket.js';
 import { RemoteProcess } from './remote-process.js';
 
 /** Options of `new RemoteContainerEngine(...)`. */
@@ -30,7 +31,7 @@ export interface RemoteContainerEngineOptions {
   template?: string;
   /** An API key, for servers that require one (server-to-server use; never put one in a public page). */
   apiKey?: string;
-  /** A WebSocket constructor (default: the global one). */
+  /** A WebSocket constructor (default: the runtime's, else in Node 20 the `ws` package's). */
   WebSocket?: WebSocketConstructor;
   /** Reconnection after a dropped connection. */
   reconnect?: ReconnectOptions;
@@ -84,8 +85,8 @@ export class RemoteContainerEngine extends ContainerEngine {
     this.setStatus('booting');
     const signal = deadline(options, this.#options.bootTimeout ?? 60_000, `Starting a sandbox on ${this.#options.url}`);
     try {
-      const WebSocketImpl = this.#options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-      if (!WebSocketImpl) throw new EngineUnavailableError('This runtime has no WebSocket; pass one as the `WebSocket` option (in Node 20: `import { WebSocket } from "ws"`).');
+      const WebSocketImpl = this.#options.WebSocket ?? (await defaultWebSocket());
+      if (!WebSocketImpl) throw new EngineUnavailableError('This runtime has no WebSocket; pass a WebSocket constructor as the `WebSocket` option.');
       const session = await this.#createSession(signal);
       this.#session = session;
       this.#sessionId = session.id;
