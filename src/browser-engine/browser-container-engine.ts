@@ -24,6 +24,7 @@ import {
   TimeoutError,
 } from '../engine/errors.js';
 import type { DirEntry, FileSystemTree } from '../engine/file-system-tree.js';
+import { keepTail } from '../engine/observable.js';
 import { workspaceEntries, workspaceFilePath, workspaceRelative } from '../engine/paths.js';
 import { checkExec, followInstall, killOnAbort } from '../engine/process-options.js';
 import { planDevServer, planInstall } from '../engine/stack.js';
@@ -218,16 +219,16 @@ export class BrowserContainerEngine extends ContainerEngine {
     const ready = new Promise<string>((resolve) => {
       stopListening = instance.on('server-ready', (readyPort, url) => readyPort === port && resolve(url));
     });
-    let tail = '';
+    let tail: { readonly text: string } | undefined;
     let server: ProcessHandle | undefined;
     try {
       server = await this.#shell(command, { PORT: String(port), ...options.env });
       if (options.port === undefined) void server.exit.then(() => lease.returnPort(port));
-      server.stream.subscribe((chunk) => (tail = (tail + chunk).slice(-4096)));
+      tail = keepTail(server.stream);
       const exited = server.exit.then((code) => ({ code }));
       const outcome = await raceSignal(Promise.race([ready, exited]), signal);
       if (typeof outcome !== 'string') {
-        throw DevServerError.withLogs(`The dev server ("${command}") exited with code ${outcome.code} before it was ready.`, tail);
+        throw DevServerError.withLogs(`The dev server ("${command}") exited with code ${outcome.code} before it was ready.`, tail.text);
       }
       return { url: outcome, logs: server.stdout, port, process: server };
     } catch (error) {
@@ -235,7 +236,7 @@ export class BrowserContainerEngine extends ContainerEngine {
       await server?.exit;
       if (error instanceof DevServerError) throw error;
       const reason = signal.aborted ? abortReason(signal) : (error as Error);
-      throw DevServerError.withLogs(`No server became ready on port ${port} (${reason.message}). Make the server listen on the port in $PORT, or pass \`port\`.`, tail);
+      throw DevServerError.withLogs(`No server became ready on port ${port} (${reason.message}). Make the server listen on the port in $PORT, or pass \`port\`.`, tail?.text ?? '');
     } finally {
       stopListening();
     }

@@ -21,7 +21,8 @@ import {
   ProcessError,
 } from '../../engine/errors.js';
 import { contentBytes, type DirEntry, type FileSystemTree, type TreeEntry } from '../../engine/file-system-tree.js';
-import { OutputSubject } from '../../engine/observable.js';
+import { tap } from 'rxjs';
+import { keepTail, OutputSubject } from '../../engine/observable.js';
 import { absoluteInWorkspace, checkSymlinkTarget, WORKSPACE, workspaceEntries, workspaceFilePath, workspaceRelative } from '../../engine/paths.js';
 import { checkExec, followInstall, killOnAbort } from '../../engine/process-options.js';
 import { planDevServer, planInstall } from '../../engine/stack.js';
@@ -303,29 +304,23 @@ export class LocalContainerEngine extends ContainerEngine {
     }
     const server = await this.exec('sh', ['-c', command], { env: { PORT: String(port), ...options.env } });
     const logs = new OutputSubject<string>();
-    let tail = '';
     // The server's logs reach callers through `logs`; its separate streams are not held for anyone.
     for (const stream of [server.stdout, server.stderr]) stream.subscribe(() => undefined);
-    server.stream.subscribe({
-      next: (chunk) => {
-        tail = (tail + chunk).slice(-LOG_TAIL_BYTES);
-        logs.next(chunk);
-      },
-      complete: () => logs.complete(),
-    });
+    const forward = tap<string>({ next: (chunk) => logs.next(chunk), error: (error) => logs.error(error), complete: () => logs.complete() });
+    const tail = keepTail(server.stream.pipe(forward), LOG_TAIL_BYTES);
     let exitCode: number | undefined;
     void server.exit.then((code) => (exitCode = code));
     try {
       const answering = await this.#waitForHttp(port, signal, () => exitCode);
       if (answering === undefined) {
-        throw DevServerError.withLogs(`The dev server ("${command}") exited with code ${exitCode} before it answered HTTP.`, tail);
+        throw DevServerError.withLogs(`The dev server ("${command}") exited with code ${exitCode} before it answered HTTP.`, tail.text);
       }
       return { url: endpointUrl(this.#endpoints.get(answering)!), logs, port: answering, process: server };
     } catch (error) {
       await server.kill('SIGKILL').catch(() => undefined);
       if (error instanceof DevServerError) throw error;
       const reason = signal.aborted ? abortReason(signal) : error;
-      throw DevServerError.withLogs(`Nothing answered HTTP on port ${port} (${(reason as Error).message}). Make the server listen on 0.0.0.0 and the port in $PORT.`, tail);
+      throw DevServerError.withLogs(`Nothing answered HTTP on port ${port} (${(reason as Error).message}). Make the server listen on 0.0.0.0 and the port in $PORT.`, tail.text);
     }
   }
 
