@@ -29,7 +29,8 @@ async function crossOriginIsolation(ctx, next) {
 }
 
 export default {
-  files: ['test/unit/**/*.test.ts', 'test/browser/**/*.test.ts'],
+  // test/unit/server holds Node-only unit tests (node:crypto, node:http).
+  files: ['test/unit/**/*.test.ts', '!test/unit/server/**', 'test/browser/**/*.test.ts'],
   nodeResolve: true,
   concurrency: 1,
   testFramework: { config: { timeout: 60_000 } },

@@ -47,11 +47,13 @@ function step(name, command, args, { counts = false, retryImportFailure = false 
   console.log(`━━ ${name} done in ${seconds} s (exit ${result.status})`);
 }
 
-// `node scripts/test.mjs node`, `browser`, `e2e` runs one suite; `hostile` runs the
+// `node scripts/test.mjs unit`, `node`, `browser`, `e2e` runs one suite; `hostile` runs the
 // heavy attack-and-fault suite (npm run test:hostile: not part of npm test, CI runs it after).
 const only = process.argv[2];
 if (!only) step('Setup', 'bash', ['scripts/setup.sh']);
 if (!only) step('Types', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
+// Unit suites need neither Docker nor a browser (npm run test:unit); the Node suites drive real Docker.
+if (!only || only === 'unit') step('Unit suites', 'npx', ['mocha', '--config', '.mocharc.unit.json', '--reporter', './scripts/test-reporters/mocha-stats.cjs'], { counts: true });
 if (!only || only === 'node') step('Node suites', 'npx', ['mocha', '--reporter', './scripts/test-reporters/mocha-stats.cjs'], { counts: true });
 // One browser engine at a time: they share the machine's 2 cores and the orchestrator.
 for (const [group, engine] of [['default', 'Chromium'], ['firefox', 'Firefox'], ['webkit', 'WebKit']]) {
