@@ -1,4 +1,4 @@
-// The test command: makes the machine ready, checks types, runs the Node suites
+// The test command: makes the machine ready, checks types and lint, runs the unit and Node suites
 // (real Docker), the browser suites and the demo pages end to end (real
 // Chromium against a real orchestrator), then prints one summary
 // line, "N passed, N failed, N skipped". Exits non-zero if anything failed.
@@ -51,7 +51,7 @@ function step(name, command, args, { counts = false, retryImportFailure = false 
 // heavy attack-and-fault suite (npm run test:hostile: not part of npm test, CI runs it after).
 const only = process.argv[2];
 if (!only) step('Setup', 'bash', ['scripts/setup.sh']);
-if (!only) step('Types', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
+if (!only) step('Types and lint', 'npm', ['run', '--silent', 'lint']);
 // Unit suites need neither Docker nor a browser (npm run test:unit); the Node suites drive real Docker.
 if (!only || only === 'unit') step('Unit suites', 'npx', ['mocha', '--config', '.mocharc.unit.json', '--reporter', './scripts/test-reporters/mocha-stats.cjs'], { counts: true });
 if (!only || only === 'node') step('Node suites', 'npx', ['mocha', '--reporter', './scripts/test-reporters/mocha-stats.cjs'], { counts: true });
