@@ -53,6 +53,7 @@ export default tseslint.config(
   {
     // Tests, benchmarks and scripts: chai's expressions, `any` where a test pokes at internals, ANSI and NUL in patterns.
     files: ['test/**', 'bench/**', 'scripts/**', '*.mjs'],
+    languageOptions: { globals: globals.mocha },
     rules: { '@typescript-eslint/no-unused-expressions': 'off', '@typescript-eslint/no-explicit-any': 'off', 'no-control-regex': 'off' },
   },
   {

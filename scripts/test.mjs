@@ -59,7 +59,9 @@ if (!only || only === 'node') step('Node suites', 'npx', ['mocha', '--reporter',
 for (const [group, engine] of [['default', 'Chromium'], ['firefox', 'Firefox'], ['webkit', 'WebKit']]) {
   if (!only || only === 'browser') step(`Browser suites (${engine})`, 'npx', ['web-test-runner', '--group', group], { counts: true, retryImportFailure: true });
 }
-if (!only || only === 'e2e') step('End to end (demo pages)', 'node', ['test/e2e/demo.e2e.mjs'], { counts: true });
+if (!only || only === 'e2e') {
+  step('End to end (demo pages)', 'npx', ['mocha', '--no-config', '--timeout', '600000', '--reporter', './scripts/test-reporters/mocha-stats.cjs', 'test/e2e/demo.e2e.mjs'], { counts: true });
+}
 
 if (only === 'hostile') {
   step('Setup', 'bash', ['scripts/setup.sh', 'docker']);
