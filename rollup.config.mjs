@@ -14,6 +14,7 @@ const external = (id) =>
 const entries = {
   index: 'src/index.ts',
   define: 'src/define.ts',
+  remote: 'src/remote/index.ts',
   server: 'src/server/index.ts',
 };
 

@@ -8,6 +8,7 @@ import { defaultReporter } from '@web/test-runner';
 import { statsReporter } from './scripts/test-reporters/wtr-stats.mjs';
 import { orchestratorPlugin } from './scripts/wtr/orchestrator-plugin.mjs';
 import { requestCookiesPlugin } from './scripts/wtr/request-cookies-plugin.mjs';
+import { bundledRxjsPlugin } from './scripts/wtr/bundled-rxjs-plugin.mjs';
 import { browserUnderTestPlugin, chromium, firefox, webkit } from './scripts/wtr/browsers.mjs';
 
 const crossBrowserFiles = ['test/browser/cross-browser*.test.ts', 'test/browser/remote-engine.contract.test.ts'];
@@ -28,13 +29,14 @@ async function crossOriginIsolation(ctx, next) {
 }
 
 export default {
-  files: ['test/unit/**/*.test.ts', 'test/browser/**/*.test.ts'],
+  // test/unit/server holds Node-only unit tests (node:crypto, node:http).
+  files: ['test/unit/**/*.test.ts', '!test/unit/server/**', 'test/browser/**/*.test.ts'],
   nodeResolve: true,
   concurrency: 1,
   testFramework: { config: { timeout: 60_000 } },
   testsFinishTimeout: 20 * 60_000,
   browserStartTimeout: 60_000,
-  plugins: [esbuildPlugin({ ts: true, target: 'es2022' }), orchestratorPlugin(), browserUnderTestPlugin(), requestCookiesPlugin()],
+  plugins: [bundledRxjsPlugin(), esbuildPlugin({ ts: true, target: 'es2022' }), orchestratorPlugin(), browserUnderTestPlugin(), requestCookiesPlugin()],
   middleware: [crossOriginIsolation],
   browsers: [chromium()],
   groups: [

@@ -1,4 +1,4 @@
-// The test command: makes the machine ready, checks types, runs the Node suites
+// The test command: makes the machine ready, checks types and lint, runs the unit and Node suites
 // (real Docker), the browser suites and the demo pages end to end (real
 // Chromium against a real orchestrator), then prints one summary
 // line, "N passed, N failed, N skipped". Exits non-zero if anything failed.
@@ -47,17 +47,21 @@ function step(name, command, args, { counts = false, retryImportFailure = false 
   console.log(`━━ ${name} done in ${seconds} s (exit ${result.status})`);
 }
 
-// `node scripts/test.mjs node`, `browser`, `e2e` runs one suite; `hostile` runs the
+// `node scripts/test.mjs unit`, `node`, `browser`, `e2e` runs one suite; `hostile` runs the
 // heavy attack-and-fault suite (npm run test:hostile: not part of npm test, CI runs it after).
 const only = process.argv[2];
 if (!only) step('Setup', 'bash', ['scripts/setup.sh']);
-if (!only) step('Types', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
+if (!only) step('Types and lint', 'npm', ['run', '--silent', 'lint']);
+// Unit suites need neither Docker nor a browser (npm run test:unit); the Node suites drive real Docker.
+if (!only || only === 'unit') step('Unit suites', 'npx', ['mocha', '--config', '.mocharc.unit.json', '--reporter', './scripts/test-reporters/mocha-stats.cjs'], { counts: true });
 if (!only || only === 'node') step('Node suites', 'npx', ['mocha', '--reporter', './scripts/test-reporters/mocha-stats.cjs'], { counts: true });
 // One browser engine at a time: they share the machine's 2 cores and the orchestrator.
 for (const [group, engine] of [['default', 'Chromium'], ['firefox', 'Firefox'], ['webkit', 'WebKit']]) {
   if (!only || only === 'browser') step(`Browser suites (${engine})`, 'npx', ['web-test-runner', '--group', group], { counts: true, retryImportFailure: true });
 }
-if (!only || only === 'e2e') step('End to end (demo pages)', 'node', ['test/e2e/demo.e2e.mjs'], { counts: true });
+if (!only || only === 'e2e') {
+  step('End to end (demo pages)', 'npx', ['mocha', '--no-config', '--timeout', '600000', '--reporter', './scripts/test-reporters/mocha-stats.cjs', 'test/e2e/demo.e2e.mjs'], { counts: true });
+}
 
 if (only === 'hostile') {
   step('Setup', 'bash', ['scripts/setup.sh', 'docker']);

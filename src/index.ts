@@ -1,45 +1,10 @@
 /**
  * code-sandbox: the isomorphic entry (browser and Node). The engine contract,
- * its errors and types. Everything public is exported here by name.
+ * its errors and types, the engines and the element. Everything public is
+ * exported by name, here or in ./remote/index.ts (code-sandbox/remote).
  */
-export { ContainerEngine } from './engine/container-engine.js';
-export type {
-  DevServer,
-  DevServerOptions,
-  EngineStatus,
-  ExecOptions,
-  InstallOptions,
-  ProcessHandle,
-  ProcessOutput,
-  ProcessSignal,
-  TerminalSize,
-} from './engine/container-engine.js';
-export {
-  AbortError,
-  BootTimeoutError,
-  DevServerError,
-  EngineStateError,
-  EngineUnavailableError,
-  FileNotFoundError,
-  InvalidPathError,
-  LimitExceededError,
-  ProcessError,
-  ProtocolError,
-  SandboxError,
-  TimeoutError,
-} from './engine/errors.js';
-export type { SandboxErrorCode } from './engine/errors.js';
-export type { DirEntry, DirectoryNode, FileNode, FileSystemTree, SymlinkNode } from './engine/file-system-tree.js';
-export { collectText } from './engine/observable.js';
-export type { Observable, Observer, OutputSubject, Subscription } from './engine/observable.js';
-export { WORKSPACE } from './engine/paths.js';
-export { inferStack } from './engine/stack.js';
-export type { Stack } from './engine/stack.js';
-export type { WaitOptions } from './engine/wait.js';
-export { RemoteContainerEngine } from './remote/remote-container-engine.js';
-export type { RemoteContainerEngineOptions } from './remote/remote-container-engine.js';
-export type { ReconnectOptions, WebSocketConstructor, WebSocketLike } from './remote/connection.js';
-export { PROTOCOL_VERSION } from './protocol/messages.js';
+// The engine contract, its errors and the remote engine (also code-sandbox/remote, without the element).
+export * from './remote/index.js';
 export { BrowserContainerEngine } from './browser-engine/browser-container-engine.js';
 export type { BrowserContainerEngineOptions } from './browser-engine/browser-container-engine.js';
 export type { WebContainerApi } from './browser-engine/webcontainer-api.js';

@@ -24,6 +24,7 @@ import {
   TimeoutError,
 } from '../engine/errors.js';
 import type { DirEntry, FileSystemTree } from '../engine/file-system-tree.js';
+import { keepTail } from '../engine/observable.js';
 import { workspaceEntries, workspaceFilePath, workspaceRelative } from '../engine/paths.js';
 import { checkExec, followInstall, killOnAbort } from '../engine/process-options.js';
 import { planDevServer, planInstall } from '../engine/stack.js';
@@ -211,23 +212,23 @@ export class BrowserContainerEngine extends ContainerEngine {
     const signal = deadline(options, this.#options.devServerTimeout ?? 60_000, 'Starting the dev server');
     const command = options.command ?? (await this.#planDevServer(signal));
     if (command === undefined) {
-      throw new DevServerError('Nothing to start: add a "dev" or "start" script to package.json, add a server.js, or pass `command`.', '');
+      throw DevServerError.withLogs('Nothing to start: add a "dev" or "start" script to package.json, add a server.js, or pass `command`.', '');
     }
     const port = options.port ?? lease.takePort();
     let stopListening = () => {};
     const ready = new Promise<string>((resolve) => {
       stopListening = instance.on('server-ready', (readyPort, url) => readyPort === port && resolve(url));
     });
-    let tail = '';
+    let tail: { readonly text: string } | undefined;
     let server: ProcessHandle | undefined;
     try {
       server = await this.#shell(command, { PORT: String(port), ...options.env });
       if (options.port === undefined) void server.exit.then(() => lease.returnPort(port));
-      server.stream.subscribe((chunk) => (tail = (tail + chunk).slice(-4096)));
+      tail = keepTail(server.stream);
       const exited = server.exit.then((code) => ({ code }));
       const outcome = await raceSignal(Promise.race([ready, exited]), signal);
       if (typeof outcome !== 'string') {
-        throw new DevServerError(`The dev server ("${command}") exited with code ${outcome.code} before it was ready.`, tail);
+        throw DevServerError.withLogs(`The dev server ("${command}") exited with code ${outcome.code} before it was ready.`, tail.text);
       }
       return { url: outcome, logs: server.stdout, port, process: server };
     } catch (error) {
@@ -235,7 +236,7 @@ export class BrowserContainerEngine extends ContainerEngine {
       await server?.exit;
       if (error instanceof DevServerError) throw error;
       const reason = signal.aborted ? abortReason(signal) : (error as Error);
-      throw new DevServerError(`No server became ready on port ${port} (${reason.message}). Make the server listen on the port in $PORT, or pass \`port\`.`, tail);
+      throw DevServerError.withLogs(`No server became ready on port ${port} (${reason.message}). Make the server listen on the port in $PORT, or pass \`port\`.`, tail?.text ?? '');
     } finally {
       stopListening();
     }
@@ -264,9 +265,9 @@ export class BrowserContainerEngine extends ContainerEngine {
     } catch (error) {
       if (error instanceof SandboxError) throw error;
       const message = (error as Error)?.message ?? String(error);
-      if (/\bENOENT\b/.test(message)) throw new FileNotFoundError(path);
-      if (/\bE?ISDIR\b/.test(message)) throw new InvalidPathError(path, `it is a folder; ${verb} a file inside it, or use readdir()`);
-      if (/\b(ENOTDIR|EEXIST)\b/.test(message)) throw new InvalidPathError(path, 'a part of it is a file, not a folder');
+      if (/\bENOENT\b/.test(message)) throw FileNotFoundError.at(path);
+      if (/\bE?ISDIR\b/.test(message)) throw InvalidPathError.because(path, `it is a folder; ${verb} a file inside it, or use readdir()`);
+      if (/\b(ENOTDIR|EEXIST)\b/.test(message)) throw InvalidPathError.because(path, 'a part of it is a file, not a folder');
       throw new ProcessError(`Could not ${verb} "${path}" in the WebContainer: ${message}`, { cause: error });
     }
   }

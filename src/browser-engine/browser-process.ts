@@ -5,7 +5,7 @@
  */
 import type { ProcessHandle, ProcessSignal, TerminalSize } from '../engine/container-engine.js';
 import { OutputSubject } from '../engine/observable.js';
-import { deadline, raceSignal, sleep, type WaitOptions } from '../engine/wait.js';
+import { sleep, waitForExit, type WaitOptions } from '../engine/wait.js';
 import type { WebContainerProcess } from './webcontainer-api.js';
 
 /** Signal numbers, for the 128 + N exit code of a process `kill` ended. */
@@ -77,7 +77,7 @@ export class BrowserProcess implements ProcessHandle {
 
   /** Waits for the exit code; the wait (not the process) can be cancelled. */
   wait(options?: WaitOptions): Promise<number> {
-    return raceSignal(this.exit, deadline(options, undefined, 'Waiting for the process'));
+    return waitForExit(this.exit, options);
   }
 
   async #pump(reader: ReadableStreamDefaultReader<string>): Promise<void> {

@@ -3,9 +3,20 @@
  * anything boots, so an engine that cannot run here fails at once with the fix.
  */
 import { EngineUnavailableError } from '../engine/errors.js';
-import { detectEnvironment } from '../selection/detect-environment.js';
-import type { EngineEnvironment } from '../selection/select-engine.js';
 import type { WebContainerBootOptions } from './webcontainer-api.js';
+
+/** What a WebContainer needs of the page, by feature detection. */
+export interface PageIsolation {
+  /** The page is cross-origin isolated (COOP `same-origin` plus COEP `require-corp` or `credentialless`). */
+  crossOriginIsolated: boolean;
+  /** `SharedArrayBuffer` is available (it is hidden on pages that are not isolated). */
+  sharedArrayBuffer: boolean;
+}
+
+/** Reads the page's isolation from `source` (`globalThis` in a page). */
+export function pageIsolation(source: { crossOriginIsolated?: boolean; SharedArrayBuffer?: unknown } = globalThis): PageIsolation {
+  return { crossOriginIsolated: source.crossOriginIsolated === true, sharedArrayBuffer: typeof source.SharedArrayBuffer === 'function' };
+}
 
 /**
  * Throws `EngineUnavailableError` saying what to change when a WebContainer cannot
@@ -14,7 +25,7 @@ import type { WebContainerBootOptions } from './webcontainer-api.js';
  */
 export function assertWebContainerSupport(
   coep: WebContainerBootOptions['coep'],
-  page: Pick<EngineEnvironment, 'crossOriginIsolated' | 'sharedArrayBuffer'> = detectEnvironment(),
+  page: PageIsolation = pageIsolation(),
 ): void {
   if (!page.crossOriginIsolated && coep !== 'none') {
     throw new EngineUnavailableError(

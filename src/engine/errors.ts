@@ -18,7 +18,24 @@ export type SandboxErrorCode =
   | 'PROTOCOL_ERROR'
   | 'INTERNAL';
 
-/** Base class of every error code-sandbox throws on purpose. */
+/**
+ * The structured facts an error carries besides its code and message. They
+ * travel over the wire with it, so a client's error has the same fields as the
+ * server's.
+ */
+export interface SandboxErrorFields {
+  /** The path the failed call was given (FileNotFoundError, InvalidPathError). */
+  path?: string;
+  /** The last output of the program that failed (DevServerError). */
+  logs?: string;
+  /** Seconds to wait before trying again, when the server said so (LimitExceededError). */
+  retryAfter?: number;
+}
+
+/**
+ * Base class of every error code-sandbox throws on purpose. Every class takes a
+ * finished message (what the reader sees) plus its structured fields.
+ */
 export class SandboxError extends Error {
   /** Machine-readable kind of failure, stable across versions and the wire. */
   readonly code: SandboxErrorCode;
@@ -27,6 +44,11 @@ export class SandboxError extends Error {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
+  }
+
+  /** The error's structured fields (none on the base class); what the wire carries beside code and message. */
+  get fields(): SandboxErrorFields {
+    return {};
   }
 }
 
@@ -70,9 +92,18 @@ export class FileNotFoundError extends SandboxError {
   /** The workspace-relative path that was asked for. */
   readonly path: string;
 
-  constructor(path: string) {
-    super('FILE_NOT_FOUND', `No file "${path}" in the workspace. Check the path (it is relative to the workspace root) or write the file first.`);
-    this.path = path;
+  constructor(message: string, fields: { path: string }) {
+    super('FILE_NOT_FOUND', message);
+    this.path = fields.path;
+  }
+
+  /** The error for `path`, with the usual advice. */
+  static at(path: string): FileNotFoundError {
+    return new FileNotFoundError(`No file "${path}" in the workspace. Check the path (it is relative to the workspace root) or write the file first.`, { path });
+  }
+
+  override get fields(): SandboxErrorFields {
+    return { path: this.path };
   }
 }
 
@@ -81,16 +112,33 @@ export class InvalidPathError extends SandboxError {
   /** The path as the caller gave it. */
   readonly path: string;
 
-  constructor(path: string, reason: string) {
-    super('INVALID_PATH', `Invalid path ${JSON.stringify(path)}: ${reason}. Use a path inside the workspace, such as "src/index.js".`);
-    this.path = path;
+  constructor(message: string, fields: { path: string }) {
+    super('INVALID_PATH', message);
+    this.path = fields.path;
+  }
+
+  /** The error for `path`, saying `reason` (a clause such as "it leaves the workspace") and the fix. */
+  static because(path: string, reason: string): InvalidPathError {
+    return new InvalidPathError(`Invalid path ${JSON.stringify(path)}: ${reason}. Use a path inside the workspace, such as "src/index.js".`, { path });
+  }
+
+  override get fields(): SandboxErrorFields {
+    return { path: this.path };
   }
 }
 
 /** A configured limit (file size, sessions, memory, output buffer...) was hit. */
 export class LimitExceededError extends SandboxError {
-  constructor(message: string) {
+  /** Seconds to wait before trying again, when the server said so. */
+  readonly retryAfter: number | undefined;
+
+  constructor(message: string, fields: { retryAfter?: number | undefined } = {}) {
     super('LIMIT_EXCEEDED', message);
+    this.retryAfter = fields.retryAfter;
+  }
+
+  override get fields(): SandboxErrorFields {
+    return this.retryAfter === undefined ? {} : { retryAfter: this.retryAfter };
   }
 }
 
@@ -103,12 +151,21 @@ export class ProcessError extends SandboxError {
 
 /** The dev server exited, or never answered HTTP, before its deadline. */
 export class DevServerError extends SandboxError {
-  /** The last lines the dev server printed, to show the reader. */
+  /** The last lines the dev server printed, to show the reader ('' when it printed nothing). */
   readonly logs: string;
 
-  constructor(message: string, logs: string) {
-    super('DEV_SERVER_FAILED', logs ? `${message}\nLast output:\n${logs}` : message);
-    this.logs = logs;
+  constructor(message: string, fields: { logs: string }) {
+    super('DEV_SERVER_FAILED', message);
+    this.logs = fields.logs;
+  }
+
+  /** The error for a server that failed after printing `logs`: `reason`, then its last output. */
+  static withLogs(reason: string, logs: string): DevServerError {
+    return new DevServerError(logs ? `${reason}\nLast output:\n${logs}` : reason, { logs });
+  }
+
+  override get fields(): SandboxErrorFields {
+    return { logs: this.logs };
   }
 }
 

@@ -47,9 +47,9 @@ export function flattenTree(tree: FileSystemTree, prefix = ''): TreeEntry[] {
   for (const [name, node] of Object.entries(tree)) {
     const path = prefix ? `${prefix}/${name}` : name;
     if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name)) {
-      throw new InvalidPathError(path, 'each name in a file tree must be one file or folder name, without slashes or ".."');
+      throw InvalidPathError.because(path, 'each name in a file tree must be one file or folder name, without slashes or ".."');
     }
-    if (node === null || typeof node !== 'object') throw new InvalidPathError(path, 'a tree entry must be {file: ...} or {directory: ...}');
+    if (node === null || typeof node !== 'object') throw InvalidPathError.because(path, 'a tree entry must be {file: ...} or {directory: ...}');
     if ('directory' in node) {
       entries.push({ kind: 'directory', path });
       entries.push(...flattenTree(node.directory, path));
@@ -78,7 +78,7 @@ export function treeFromEntries(entries: TreeEntry[]): FileSystemTree {
     let folder = root;
     for (const part of names) {
       const node = (folder[part] ??= { directory: folderOf() });
-      if (!('directory' in node)) throw new InvalidPathError(entry.path, `"${part}" is a file, not a folder`);
+      if (!('directory' in node)) throw InvalidPathError.because(entry.path, `"${part}" is a file, not a folder`);
       folder = node.directory;
     }
     if (entry.kind === 'directory') folder[name] ??= { directory: folderOf() };

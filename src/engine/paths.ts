@@ -18,15 +18,15 @@ export const WORKSPACE = '/workspace';
  * leave the workspace.
  */
 export function workspaceRelative(path: string): string {
-  if (typeof path !== 'string') throw new InvalidPathError(String(path), 'a path must be a string');
-  if (path.includes('\0')) throw new InvalidPathError(path, 'it contains a NUL byte');
+  if (typeof path !== 'string') throw InvalidPathError.because(String(path), 'a path must be a string');
+  if (path.includes('\0')) throw InvalidPathError.because(path, 'it contains a NUL byte');
   // A lone UTF-16 surrogate has no UTF-8 form: it would reach the disk as U+FFFD, a different name.
-  if (LONE_SURROGATE.test(path)) throw new InvalidPathError(path, 'it is not valid Unicode (it holds a lone surrogate)');
-  if (path.length > 4096) throw new InvalidPathError(path.slice(0, 64) + '…', 'it is longer than 4096 characters');
+  if (LONE_SURROGATE.test(path)) throw InvalidPathError.because(path, 'it is not valid Unicode (it holds a lone surrogate)');
+  if (path.length > 4096) throw InvalidPathError.because(path.slice(0, 64) + '…', 'it is longer than 4096 characters');
   let rest = path.replace(/\\/g, '/');
   if (rest.startsWith('/')) {
     if (rest !== WORKSPACE && !rest.startsWith(WORKSPACE + '/')) {
-      throw new InvalidPathError(path, `absolute paths must be inside ${WORKSPACE}`);
+      throw InvalidPathError.because(path, `absolute paths must be inside ${WORKSPACE}`);
     }
     rest = rest.slice(WORKSPACE.length);
   }
@@ -34,7 +34,7 @@ export function workspaceRelative(path: string): string {
   for (const part of rest.split('/')) {
     if (part === '' || part === '.') continue;
     if (part === '..') {
-      if (parts.length === 0) throw new InvalidPathError(path, 'it leaves the workspace through ".."');
+      if (parts.length === 0) throw InvalidPathError.because(path, 'it leaves the workspace through ".."');
       parts.pop();
     } else {
       parts.push(part);
@@ -46,7 +46,7 @@ export function workspaceRelative(path: string): string {
 /** Like `workspaceRelative`, but the workspace root itself is refused (a file needs a name). */
 export function workspaceFilePath(path: string): string {
   const relative = workspaceRelative(path);
-  if (relative === '') throw new InvalidPathError(path, 'it names the workspace folder, not a file');
+  if (relative === '') throw InvalidPathError.because(path, 'it names the workspace folder, not a file');
   return relative;
 }
 
@@ -63,11 +63,11 @@ export function absoluteInWorkspace(relative: string): string {
 export function checkSymlinkTarget(path: string, target: string): void {
   const folder = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
   try {
-    if (target === '') throw new InvalidPathError(target, 'empty');
+    if (target === '') throw InvalidPathError.because(target, 'empty');
     workspaceRelative(target.startsWith('/') || !folder ? target : `${folder}/${target}`);
   } catch (error) {
     if (!(error instanceof InvalidPathError)) throw error;
-    throw new InvalidPathError(path, `its symlink target ${JSON.stringify(target)} is empty or leads outside the workspace`);
+    throw InvalidPathError.because(path, `its symlink target ${JSON.stringify(target)} is empty or leads outside the workspace`);
   }
 }
 

@@ -87,6 +87,16 @@ export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefin
   });
 }
 
+/**
+ * `ProcessHandle.wait`, the same on every engine: the exit code, or a
+ * TimeoutError/AbortError when the caller's deadline passes first. The process
+ * itself keeps running either way.
+ */
+export function waitForExit(exit: Promise<number>, options: WaitOptions | undefined): Promise<number> {
+  if (!options?.signal && options?.timeout === undefined) return exit;
+  return raceSignal(exit, deadline(options, undefined, 'Waiting for the process to exit'));
+}
+
 /** Resolves after `ms`, or rejects when the signal fires. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return raceSignal(new Promise((resolve) => setTimeout(resolve, ms)), signal);

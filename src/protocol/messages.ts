@@ -4,7 +4,7 @@
  * validated on receipt (see validate.ts); text frames carry JSON, binary frames
  * carry JSON plus raw bytes (file contents travel without base64).
  */
-import type { SandboxErrorCode } from '../engine/errors.js';
+import type { SandboxErrorCode, SandboxErrorFields } from '../engine/errors.js';
 import type { ProcessSignal } from '../engine/container-engine.js';
 
 /** Bumped on any incompatible change; both sides refuse a peer of another version. */
@@ -35,10 +35,12 @@ export type Request =
 
 export type RequestOp = Request['op'];
 
-/** An error as it travels: the code of a SandboxError subclass and its message. */
+/** An error as it travels: the code of a SandboxError subclass, its message and its structured fields. */
 export interface WireError {
   code: SandboxErrorCode;
   message: string;
+  /** The error's fields (path, logs, retryAfter), when it has any. */
+  fields?: SandboxErrorFields;
 }
 
 /** Client to server. */

@@ -2,9 +2,9 @@
  * Validation of every message on receipt, on both sides. A message that does not
  * fit its schema becomes a ProtocolError that names the field, never a crash.
  */
-import { ProtocolError } from '../engine/errors.js';
+import { ProtocolError, type SandboxErrorFields } from '../engine/errors.js';
 import type { ProcessSignal } from '../engine/container-engine.js';
-import type { ClientMessage, Request, ServerMessage, WireEntry } from './messages.js';
+import type { ClientMessage, Request, ServerMessage, WireEntry, WireError } from './messages.js';
 
 type Json = Record<string, unknown>;
 
@@ -152,12 +152,22 @@ export function validateClientMessage(value: unknown): ClientMessage {
   }
 }
 
+/** An error's fields: only the known ones, each of its type (unknown ones are dropped, for newer servers). */
+function errorFields(value: unknown): SandboxErrorFields {
+  const item = object(value, 'error.fields');
+  const path = optional(item['path'], (path) => string(path, 'error.fields.path', 4096));
+  const logs = optional(item['logs'], (logs) => string(logs, 'error.fields.logs'));
+  const retryAfter = optional(item['retryAfter'], (seconds) => integer(seconds, 'error.fields.retryAfter', 0, 86_400));
+  return { ...(path !== undefined && { path }), ...(logs !== undefined && { logs }), ...(retryAfter !== undefined && { retryAfter }) };
+}
+
 /** Validates a message from the server; throws ProtocolError. */
 export function validateServerMessage(value: unknown): ServerMessage {
   const message = object(value, 'a message');
-  const error = (value: unknown) => {
+  const error = (value: unknown): WireError => {
     const item = object(value, 'error');
-    return { code: string(item['code'], 'error.code', 64) as never, message: string(item['message'], 'error.message') };
+    const fields = optional(item['fields'], errorFields);
+    return { code: string(item['code'], 'error.code', 64) as never, message: string(item['message'], 'error.message'), ...(fields && { fields }) };
   };
   switch (message['t']) {
     case 'hello':

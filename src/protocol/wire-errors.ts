@@ -1,4 +1,4 @@
-/** Errors across the wire: a SandboxError keeps its class and message; anything else is hidden. */
+/** Errors across the wire: a SandboxError keeps its class, message and fields; anything else is hidden. */
 import {
   AbortError,
   BootTimeoutError,
@@ -13,42 +13,41 @@ import {
   SandboxError,
   TimeoutError,
   type SandboxErrorCode,
+  type SandboxErrorFields,
 } from '../engine/errors.js';
 import type { WireError } from './messages.js';
 
-const CLASSES: Record<SandboxErrorCode, abstract new (...args: never[]) => SandboxError> = {
-  ENGINE_UNAVAILABLE: EngineUnavailableError,
-  ENGINE_STATE: EngineStateError,
-  BOOT_TIMEOUT: BootTimeoutError,
-  TIMEOUT: TimeoutError,
-  ABORTED: AbortError,
-  FILE_NOT_FOUND: FileNotFoundError,
-  INVALID_PATH: InvalidPathError,
-  LIMIT_EXCEEDED: LimitExceededError,
-  PROCESS_FAILED: ProcessError,
-  DEV_SERVER_FAILED: DevServerError,
-  PROTOCOL_ERROR: ProtocolError,
-  INTERNAL: SandboxError,
+/** Rebuilds each class from a finished message and the fields the wire carried. */
+const REBUILD: Record<SandboxErrorCode, (message: string, fields: SandboxErrorFields) => SandboxError> = {
+  ENGINE_UNAVAILABLE: (message) => new EngineUnavailableError(message),
+  ENGINE_STATE: (message) => new EngineStateError(message),
+  BOOT_TIMEOUT: (message) => new BootTimeoutError(message),
+  TIMEOUT: (message) => new TimeoutError(message),
+  ABORTED: (message) => new AbortError(message),
+  FILE_NOT_FOUND: (message, fields) => new FileNotFoundError(message, { path: fields.path ?? '' }),
+  INVALID_PATH: (message, fields) => new InvalidPathError(message, { path: fields.path ?? '' }),
+  LIMIT_EXCEEDED: (message, fields) => new LimitExceededError(message, { retryAfter: fields.retryAfter }),
+  PROCESS_FAILED: (message) => new ProcessError(message),
+  DEV_SERVER_FAILED: (message, fields) => new DevServerError(message, { logs: fields.logs ?? '' }),
+  PROTOCOL_ERROR: (message) => new ProtocolError(message),
+  INTERNAL: (message) => new SandboxError('INTERNAL', message),
 };
 
 /**
- * What the peer may see of an error. Internal errors become a generic message
- * (their details stay in the server's log, under `reference`).
+ * What the peer may see of an error: a SandboxError whole (code, message,
+ * fields). Internal errors become a generic message (their details stay in the
+ * server's log, under `reference`).
  */
 export function toWireError(error: unknown, reference?: string): WireError {
-  if (error instanceof SandboxError) return { code: error.code, message: error.message };
+  if (error instanceof SandboxError) {
+    const fields = error.fields;
+    return { code: error.code, message: error.message, ...(Object.keys(fields).length > 0 && { fields }) };
+  }
   return { code: 'INTERNAL', message: `Internal error in the sandbox server${reference ? ` (reference ${reference})` : ''}. Try again; if it persists, tell the server's operator.` };
 }
 
-/** Rebuilds the error the server threw as an instance of the same class (so `instanceof` works on the client). */
+/** Rebuilds the error the server threw as an instance of the same class, with its fields (so `instanceof` and `error.path` work on the client). */
 export function fromWireError(wire: WireError): SandboxError {
-  const known = Object.hasOwn(CLASSES, wire.code);
-  const code: SandboxErrorCode = known ? wire.code : 'INTERNAL';
-  // The subclasses build their own messages from their arguments; the wire carries the
-  // finished message, so the instance is made as the base class and given the subclass's prototype.
-  const error = new SandboxError(code, wire.message);
-  const cls = CLASSES[code];
-  Object.setPrototypeOf(error, cls.prototype);
-  error.name = cls.name;
-  return error;
+  const code: SandboxErrorCode = Object.hasOwn(REBUILD, wire.code) ? wire.code : 'INTERNAL';
+  return REBUILD[code](wire.message, wire.fields ?? {});
 }

@@ -1,8 +1,8 @@
 /**
  * The remote engine: a proxy, over the wire protocol, of a LocalContainerEngine
  * that a code-sandbox orchestrator runs for this session. Works in browsers
- * (any engine, Safari included) and in Node (pass `WebSocket` from `ws` where
- * the runtime has none).
+ * (any engine, Safari included) and in Node (with the `ws` package where the
+ * runtime has no WebSocket).
  */
 import {
   ContainerEngine,
@@ -20,6 +20,7 @@ import { deadline, raceSignal, type WaitOptions } from '../engine/wait.js';
 import type { DevServerResult, ExecResult, InstallResult, Request } from '../protocol/messages.js';
 import { entriesToWire } from '../protocol/wire-tree.js';
 import { Connection, type ReconnectOptions, type WebSocketConstructor } from './connection.js';
+import { defaultWebSocket } from './default-websocket.js';
 import { RemoteProcess } from './remote-process.js';
 
 /** Options of `new RemoteContainerEngine(...)`. */
@@ -30,7 +31,7 @@ export interface RemoteContainerEngineOptions {
   template?: string;
   /** An API key, for servers that require one (server-to-server use; never put one in a public page). */
   apiKey?: string;
-  /** A WebSocket constructor (default: the global one). */
+  /** A WebSocket constructor (default: the runtime's, else in Node 20 the `ws` package's). */
   WebSocket?: WebSocketConstructor;
   /** Reconnection after a dropped connection. */
   reconnect?: ReconnectOptions;
@@ -84,8 +85,8 @@ export class RemoteContainerEngine extends ContainerEngine {
     this.setStatus('booting');
     const signal = deadline(options, this.#options.bootTimeout ?? 60_000, `Starting a sandbox on ${this.#options.url}`);
     try {
-      const WebSocketImpl = this.#options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-      if (!WebSocketImpl) throw new EngineUnavailableError('This runtime has no WebSocket; pass one as the `WebSocket` option (in Node 20: `import { WebSocket } from "ws"`).');
+      const WebSocketImpl = this.#options.WebSocket ?? (await defaultWebSocket());
+      if (!WebSocketImpl) throw new EngineUnavailableError('This runtime has no WebSocket; pass a WebSocket constructor as the `WebSocket` option.');
       const session = await this.#createSession(signal);
       this.#session = session;
       this.#sessionId = session.id;
@@ -239,7 +240,8 @@ export class RemoteContainerEngine extends ContainerEngine {
     const body = (await response.json().catch(() => ({}))) as Partial<SessionInfo> & { error?: { code?: string; message?: string } };
     if (!response.ok || !body.id || !body.token || !body.websocketUrl) {
       const message = body.error?.message ?? `The sandbox server at ${this.#options.url} answered ${response.status} ${response.statusText}.`;
-      throw body.error?.code === 'CAPACITY' || body.error?.code === 'RATE_LIMITED' ? new LimitExceededError(message) : new EngineUnavailableError(message);
+      if (body.error?.code !== 'CAPACITY' && body.error?.code !== 'RATE_LIMITED') throw new EngineUnavailableError(message);
+      throw new LimitExceededError(message, { retryAfter: retryAfterSeconds(response.headers.get('retry-after')) });
     }
     return body as SessionInfo;
   }
@@ -255,4 +257,11 @@ export class RemoteContainerEngine extends ContainerEngine {
     for (const process of this.#processes.values()) process.abandon();
     await fetch(`${this.#options.url}/sessions/${session.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
   }
+}
+
+/** A Retry-After header's delay in whole seconds (it may also be an HTTP date); undefined when absent or unreadable. */
+function retryAfterSeconds(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const seconds = /^\d+$/.test(header.trim()) ? Number(header) : (Date.parse(header) - Date.now()) / 1000;
+  return Number.isFinite(seconds) ? Math.max(0, Math.ceil(seconds)) : undefined;
 }

@@ -6,7 +6,7 @@
  */
 import type { ProcessHandle, ProcessSignal, TerminalSize } from '../engine/container-engine.js';
 import { OutputSubject } from '../engine/observable.js';
-import { raceSignal, type WaitOptions } from '../engine/wait.js';
+import { waitForExit, type WaitOptions } from '../engine/wait.js';
 import type { Request, ServerMessage } from '../protocol/messages.js';
 
 /** Acknowledge after this many characters, or this many ms, whichever comes first. */
@@ -91,7 +91,7 @@ export class RemoteProcess implements ProcessHandle {
   }
 
   wait(options?: WaitOptions): Promise<number> {
-    return raceSignal(this.exit, options?.signal);
+    return waitForExit(this.exit, options);
   }
 
   /** Sends a request about this process; after it exited, the request is moot and succeeds. */

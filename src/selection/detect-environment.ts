@@ -4,6 +4,7 @@
  * `navigator.userAgentData`); the user agent string only tells engine families
  * apart where no feature does (Safari and every iOS browser are WebKit).
  */
+import { pageIsolation } from '../browser-engine/webcontainer-support.js';
 import type { BrowserFamily, EngineEnvironment } from './select-engine.js';
 
 /** The parts of the browser `detectEnvironment` reads; `globalThis` in a page. */
@@ -19,11 +20,7 @@ export interface EnvironmentSource {
 
 /** Reads the capabilities of the browser this code runs in (or of `source`, for tests). */
 export function detectEnvironment(source: EnvironmentSource = globalThis as EnvironmentSource): EngineEnvironment {
-  return {
-    crossOriginIsolated: source.crossOriginIsolated === true,
-    sharedArrayBuffer: typeof source.SharedArrayBuffer === 'function',
-    family: browserFamily(source.navigator),
-  };
+  return { ...pageIsolation(source), family: browserFamily(source.navigator) };
 }
 
 /**

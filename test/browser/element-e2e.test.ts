@@ -258,6 +258,28 @@ setInterval(() => {}, 1000);</pre>
     expect(listing).not.to.contain('index.js');
   });
 
+  it('Stop ends a server that ignores SIGTERM (SIGKILL after the grace period), and Run works again', async () => {
+    // What a Node server with a graceful-shutdown handler (or nodemon) does with SIGTERM: nothing.
+    const el = await fixture<CodeSandboxElement>(html`<code-sandbox remote-url=${remote}>
+      <pre data-file="index.js">process.on('SIGTERM', () => console.log('ignoring SIGTERM'));
+require('http').createServer((req, res) => res.end('ok')).listen(0, () => console.log('serving ' + process.pid));
+setInterval(() => {}, 1000);</pre>
+    </code-sandbox>`);
+    await runUntilShown(el, /serving \d+/);
+    await el.updateComplete;
+    const exited = oneEvent(el, 'cs-exit');
+    part(el, 'stop-button').click();
+    // Stop promises SIGKILL 3 s after SIGTERM; a Stop that waits forever fails here instead of at the test's timeout.
+    const code = await Promise.race([exited.then((event) => event.detail.code), new Promise((resolve) => setTimeout(() => resolve('no exit 20 s after Stop'), 20_000))]);
+    expect(code).to.equal(137);
+    await waitUntil(() => terminalText(el).includes('ignoring SIGTERM'), 'the program saw SIGTERM first');
+    await el.updateComplete;
+    expect(part(el, 'status').textContent).to.equal('Exited with code 137');
+
+    await runUntilShown(el, /serving \d+[^]*serving \d+/);
+    expect(el.status).to.equal('running');
+  });
+
   it('keeps two sandboxes on one page apart', async () => {
     const page = await fixture<HTMLDivElement>(html`<div>
       <code-sandbox remote-url=${remote}><pre data-file="index.js">for (let i = 0; i < 5; i++) console.log('alpha ' + i);</pre></code-sandbox>

@@ -4,6 +4,7 @@
  */
 import { expect } from 'chai';
 import type { ContainerEngine } from '../../src/engine/container-engine.js';
+import { DevServerError, FileNotFoundError, InvalidPathError } from '../../src/engine/errors.js';
 import { collectText } from '../../src/engine/observable.js';
 import { checkNumberedLines, pseudoRandomBytes, rejectionOf, sameBytes, waitForText } from './helpers.js';
 
@@ -114,7 +115,8 @@ export function containerEngineContract(name: string, target: ContractTarget): v
         expect(await engine.readFile('gone/a.txt')).to.equal('two');
         await engine.deleteFile('gone/a.txt');
         const missing = await rejectionOf(() => engine.readFile('gone/a.txt'));
-        expect(missing).to.have.property('code', 'FILE_NOT_FOUND');
+        expect(missing).to.be.instanceOf(FileNotFoundError).and.to.have.property('code', 'FILE_NOT_FOUND');
+        expect(missing).to.have.property('path', 'gone/a.txt');
         expect(missing.message).to.contain('gone/a.txt');
         await engine.deleteFile('gone');
         expect((await engine.readdir('')).map((entry) => entry.name)).not.to.include('gone');
@@ -123,14 +125,17 @@ export function containerEngineContract(name: string, target: ContractTarget): v
 
       it('refuses to read a folder as a file', async () => {
         await engine.writeFile('folder/inside.txt', 'x');
-        expect(await rejectionOf(() => engine.readFile('folder'))).to.have.property('code', 'INVALID_PATH');
+        const error = await rejectionOf(() => engine.readFile('folder'));
+        expect(error).to.be.instanceOf(InvalidPathError).and.to.have.property('code', 'INVALID_PATH');
+        expect(error).to.have.property('path', 'folder');
       });
 
       for (const path of ['../escape.txt', 'a/../../escape.txt', '/etc/escape.txt', '/workspace/../escape.txt', 'nul\0byte.txt']) {
         it(`rejects the path ${JSON.stringify(path)} and writes nothing`, async () => {
           const before = (await engine.readdir('')).map((entry) => entry.name).sort();
           const error = await rejectionOf(() => engine.writeFile(path, 'escaped'));
-          expect(error).to.have.property('code', 'INVALID_PATH');
+          expect(error).to.be.instanceOf(InvalidPathError).and.to.have.property('code', 'INVALID_PATH');
+          expect(error).to.have.property('path', path);
           expect(error.message).to.match(/inside the workspace|one file or folder name/);
           expect(await rejectionOf(() => engine.readFile(path))).to.have.property('code', 'INVALID_PATH');
           const nested = await rejectionOf(() => engine.mount({ ok: { directory: { [path]: { file: { contents: 'x' } } } } }));
@@ -202,6 +207,21 @@ export function containerEngineContract(name: string, target: ContractTarget): v
         await waitForText(hard.stream, (text) => text.includes('up'));
         await hard.kill('SIGKILL');
         expect(await hard.exit).to.equal(137);
+      });
+
+      it('wait() gives up at its timeout or signal, and the process keeps running', async () => {
+        const run = await engine.exec('node', ['-e', 'console.log("up"); setInterval(() => {}, 1000)']);
+        await waitForText(run.stream, (text) => text.includes('up'));
+        // A wait that ignored its options would never settle: bound it, so the test fails instead of hanging.
+        const stillWaiting = (ms: number) => new Promise<string>((resolve) => setTimeout(() => resolve(`wait() had not settled after ${ms} ms`), ms));
+        const timedOut = await Promise.race([run.wait({ timeout: 200 }).catch((error: Error) => error), stillWaiting(5000)]);
+        expect(timedOut).to.have.property('code', 'TIMEOUT');
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(), 100);
+        const aborted = await Promise.race([run.wait({ signal: controller.signal }).catch((error: Error) => error), stillWaiting(5000)]);
+        expect(aborted).to.have.property('code', 'ABORTED');
+        await run.kill('SIGKILL');
+        expect(await run.wait({ timeout: 20_000 })).to.equal(137);
       });
 
       it('kills a process when its timeout passes', async () => {
@@ -311,8 +331,9 @@ with zipfile.ZipFile('dist/greet-1.0-py3-none-any.whl', 'w') as whl:
 
       it('fails with the server\'s output when the dev server exits early', async () => {
         const error = await rejectionOf(() => engine.startDevServer({ command: 'node -e "console.error(\'boom\'); process.exit(2)"' }));
-        expect(error).to.have.property('code', 'DEV_SERVER_FAILED');
+        expect(error).to.be.instanceOf(DevServerError).and.to.have.property('code', 'DEV_SERVER_FAILED');
         expect(error.message).to.contain('code 2').and.to.contain('boom');
+        expect(error).to.have.property('logs').that.contains('boom');
       });
     });
   });

@@ -1,30 +1,21 @@
 /** Helpers the contract suite shares; they use only web-platform APIs, so they run in Node and browsers. */
-import type { Observable } from '../../src/engine/observable.js';
+import { catchError, EmptyError, first, firstValueFrom, scan, tap, throwError, timeout as timeoutAfter, type Observable } from 'rxjs';
 
 /** Resolves with the text seen so far once `predicate` holds for it; rejects after `timeout` ms with what was seen. */
 export function waitForText(stream: Observable<string>, predicate: (text: string) => boolean, timeout = 20_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    let settled = false;
-    const settle = (error?: Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (error) reject(error);
-      else resolve(text);
-    };
-    const timer = setTimeout(() => settle(new Error(`Timed out after ${timeout} ms; output so far: ${JSON.stringify(text.slice(-500))}`)), timeout);
-    // Held output arrives inside subscribe(), so settle() must not need the subscription.
-    const subscription = stream.subscribe({
-      next: (chunk) => {
-        text += chunk;
-        if (predicate(text)) settle();
-      },
-      complete: () => settle(predicate(text) ? undefined : new Error(`The stream ended without the expected output; it was: ${JSON.stringify(text.slice(-500))}`)),
-    });
-    if (settled) subscription.unsubscribe();
-    else void Promise.resolve().then(() => settled && subscription.unsubscribe());
-  });
+  let seen = '';
+  const shown = () => JSON.stringify(seen.slice(-500));
+  return firstValueFrom(
+    stream.pipe(
+      scan((text, chunk) => text + chunk, ''),
+      tap((text) => (seen = text)),
+      first(predicate),
+      timeoutAfter({ first: timeout, with: () => throwError(() => new Error(`Timed out after ${timeout} ms; output so far: ${shown()}`)) }),
+      catchError((error: unknown) =>
+        throwError(() => (error instanceof EmptyError ? new Error(`The stream ended without the expected output; it was: ${shown()}`) : error)),
+      ),
+    ),
+  );
 }
 
 /** Deterministic pseudo-random bytes (a binary payload that compresses badly). */

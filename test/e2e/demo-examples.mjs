@@ -1,6 +1,6 @@
 // What each demo example must do when its Run button is pressed. One entry per
-// <code-sandbox id> on the demo pages; the e2e script runs them in this order.
-import { expect } from './expect.mjs';
+// <code-sandbox id> on the demo pages; demo.e2e.mjs runs them in this order.
+import { expect } from 'chai';
 import { terminalText, waitFor } from './support.mjs';
 
 const MINUTE = 60_000;
@@ -8,11 +8,11 @@ const MINUTE = 60_000;
 /** Waits for the exit, then checks the code, the output (events) and the terminal (xterm's rows). */
 async function ranTo({ page, sandbox, id }, code, ...texts) {
   const record = await waitFor(page, id, `exit`, (r) => r.exits.length > 0, 2 * MINUTE);
-  expect(record.exits.at(-1), `exit code (output: ${record.output.slice(-400)})`).toBe(code);
-  for (const text of texts) expect(record.output, 'cs-output').toContain(text);
+  expect(record.exits.at(-1), `exit code (output: ${record.output.slice(-400)})`).to.equal(code);
+  for (const text of texts) expect(record.output, 'cs-output').to.contain(text);
   const terminal = await terminalText(page, id);
-  for (const text of texts) expect(terminal, 'terminal').toContain(text);
-  expect(await sandbox.locator('[part="status"]').innerText(), 'status').toBe(`Exited with code ${code}`);
+  for (const text of texts) expect(terminal, 'terminal').to.contain(text);
+  expect(await sandbox.locator('[part="status"]').innerText(), 'status').to.equal(`Exited with code ${code}`);
   return record;
 }
 
@@ -20,7 +20,7 @@ async function ranTo({ page, sandbox, id }, code, ...texts) {
 async function previewShows({ page, sandbox, id }, text, timeout) {
   const record = await waitFor(page, id, 'cs-server-ready', (r) => r.servers.length > 0, timeout);
   const { url } = record.servers.at(-1);
-  expect(url, 'preview URL').toMatch(/^http:\/\/[a-z0-9]+-\d+\.localhost:\d+\/$/);
+  expect(url, 'preview URL').to.match(/^http:\/\/[a-z0-9]+-\d+\.localhost:\d+\/$/);
   const frame = sandbox.frameLocator('iframe[part="frame"]');
   await frame.locator('body').filter({ hasText: text }).waitFor({ timeout: 30_000 });
   return frame;
@@ -47,7 +47,7 @@ export const EXAMPLES = [
     async check(t) {
       await previewShows(t, 'Hello from the sandbox', 2 * MINUTE);
       await waitFor(t.page, t.id, 'the request log', (r) => r.output.includes('GET /'), 30_000);
-      expect(await terminalText(t.page, t.id), 'terminal').toContain('listening on 3000');
+      expect(await terminalText(t.page, t.id), 'terminal').to.contain('listening on 3000');
     },
   },
   {
@@ -96,7 +96,7 @@ export const EXAMPLES = [
     async check(t) {
       await ranTo(t, 0, 'exit code: 3');
       const background = await t.sandbox.locator('[part="base"]').evaluate((el) => getComputedStyle(el).backgroundColor);
-      expect(background, 'light theme background').toBe('rgb(255, 255, 255)');
+      expect(background, 'light theme background').to.equal('rgb(255, 255, 255)');
     },
   },
   {
@@ -107,10 +107,10 @@ export const EXAMPLES = [
       // Here the WebContainer service is unreachable, so its boot times out (boot-timeout, 20 s) and the
       // sandbox falls back; where it is reachable, the example runs in the browser. Both must print.
       const record = await ranTo(t, 0, '3. router');
-      expect(record.engines[0]?.engine, 'first choice').toBe('browser');
+      expect(record.engines[0]?.engine, 'first choice').to.equal('browser');
       if (record.engines.length > 1) {
-        expect(record.engines.at(-1)?.engine, 'fallback').toBe('remote');
-        expect(record.output, 'fallback notice').toContain('Running on a server: the in-browser engine could not start');
+        expect(record.engines.at(-1)?.engine, 'fallback').to.equal('remote');
+        expect(record.output, 'fallback notice').to.contain('Running on a server: the in-browser engine could not start');
       }
     },
   },

@@ -1,13 +1,11 @@
 /** Shared by the hostile suites (test/hostile and test/node/hostile-*): sandboxes to attack, and what to look at. */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { BehaviorSubject, first, firstValueFrom, scan, timeout } from 'rxjs';
 import type { ContainerEngine, ExecOptions, ProcessHandle } from '../../src/index.js';
 import { collectText } from '../../src/engine/observable.js';
 import { LocalContainerEngine, type LocalContainerEngineOptions } from '../../src/server/index.js';
-import { testOwner } from '../node/support/orchestrator.js';
+import { IMAGE, testOwner } from '../node/support/orchestrator.js';
 
-export const run = promisify(execFile);
-export const IMAGE = process.env['CODE_SANDBOX_IMAGE'] ?? 'code-sandbox/base:bookworm';
+export { IMAGE, run } from '../node/support/orchestrator.js';
 
 /** A local engine with an owner label of its own, so the test only ever removes its own containers. */
 export function hostileEngine(name: string, options: Partial<LocalContainerEngineOptions> = {}): LocalContainerEngine {
@@ -39,13 +37,15 @@ export async function probe(engine: ContainerEngine, targets: string[], timeoutM
 
 /** Records a process's output from now on; resolves once it printed `text`, with a reader of all it printed so far. */
 export async function printedSoFar(process: ProcessHandle, text: string): Promise<() => string> {
-  let seen = '';
-  process.stream.subscribe((chunk) => (seen += chunk));
-  for (let waited = 0; !seen.includes(text); waited += 50) {
-    if (waited > 30_000) throw new Error(`The process never printed ${JSON.stringify(text)}; it printed ${JSON.stringify(seen)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return () => seen;
+  const seen = new BehaviorSubject('');
+  process.stream.pipe(scan((all, chunk) => all + chunk, '')).subscribe((all) => seen.next(all));
+  await firstValueFrom(
+    seen.pipe(
+      first((all) => all.includes(text)),
+      timeout({ first: 30_000, with: () => Promise.reject(new Error(`The process never printed ${JSON.stringify(text)}; it printed ${JSON.stringify(seen.value)}`)) }),
+    ),
+  );
+  return () => seen.value;
 }
 
 /** Resident memory of this process in MiB. */

@@ -8,7 +8,7 @@ import { WebSocket } from 'ws';
 import { collectText } from '../../src/index.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import type { Orchestrator } from '../../src/server/index.js';
-import { pseudoRandomBytes } from '../contract/helpers.js';
+import { pseudoRandomBytes, until } from '../contract/helpers.js';
 import { run } from '../hostile/support.js';
 import { containers, remoteEngine, startOrchestrator } from './support/orchestrator.js';
 
@@ -39,10 +39,7 @@ async function client(created: Created, token = created.token): Promise<{ socket
 /** Sends a ping and resolves once its pong arrived: everything sent before has been answered. */
 async function settle(socket: WebSocket, received: Array<Record<string, unknown>>, n: number): Promise<void> {
   socket.send(JSON.stringify({ t: 'ping', n }));
-  for (let waited = 0; !received.some((m) => m['t'] === 'pong' && m['n'] === n); waited += 20) {
-    if (waited > 30_000) throw new Error(`No pong ${n}; received ${JSON.stringify(received.slice(-3))}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await until(`pong ${n}`, async () => received.some((m) => m['t'] === 'pong' && m['n'] === n), 30_000);
 }
 
 function deepNesting(depth: number): string {
@@ -174,10 +171,7 @@ describe('hostile protocol', function () {
     expect(await closed).to.equal(4001);
     expect(await reason).to.contain('stopped unexpectedly');
     expect(orchestrator.sessions.has(body.id)).to.equal(false);
-    for (let waited = 0; (await containers(`id=${id}`)).length; waited += 200) {
-      if (waited > 20_000) throw new Error(`The stopped container ${id} was not removed`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await until(`the stopped container ${id} to be removed`, async () => (await containers(`id=${id}`)).length === 0, 20_000);
   });
 
   it('keeps serving another session while one is flooded with garbage', async () => {

@@ -1,22 +1,14 @@
 /** LocalContainerEngine on the real Docker daemon: the shared contract, then what only a container engine promises. */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { ContainerEngine } from '../../src/index.js';
 import { LocalContainerEngine, OWNER_LABEL, SECCOMP_PROFILE_PATH } from '../../src/server/index.js';
 import { containerEngineContract } from '../contract/container-engine.contract.js';
 import { rejectionOf, waitForText } from '../contract/helpers.js';
 import { collectText } from '../../src/engine/observable.js';
+import { containers, IMAGE, run, testOwner } from './support/orchestrator.js';
 
-const run = promisify(execFile);
-const IMAGE = process.env['CODE_SANDBOX_IMAGE'] ?? 'code-sandbox/base:bookworm';
-const OWNER = `test-${process.pid}`;
-
-async function containersOf(filter: string): Promise<string[]> {
-  const { stdout } = await run('docker', ['ps', '-aq', '--filter', filter]);
-  return stdout.split('\n').filter(Boolean);
-}
+const OWNER = testOwner('local');
 
 function localEngine(options: Partial<ConstructorParameters<typeof LocalContainerEngine>[0]> = {}): LocalContainerEngine {
   return new LocalContainerEngine({ image: IMAGE, owner: OWNER, ...options });
@@ -27,7 +19,7 @@ containerEngineContract('LocalContainerEngine on Docker', {
   assertGone: async (engine: ContainerEngine) => {
     const id = (engine as LocalContainerEngine).containerId;
     expect(id, 'the engine had a container').to.be.a('string');
-    expect(await containersOf(`id=${id}`)).to.deep.equal([]);
+    expect(await containers(`id=${id}`)).to.deep.equal([]);
   },
   python: true,
   registry: true,
@@ -43,7 +35,7 @@ describe('LocalContainerEngine', function () {
   });
   after(async () => {
     await engine?.teardown();
-    expect(await containersOf(`label=${OWNER_LABEL}=${OWNER}`), 'containers left by this test run').to.deep.equal([]);
+    expect(await containers(`label=${OWNER_LABEL}=${OWNER}`), 'containers left by this test run').to.deep.equal([]);
   });
 
   it('runs hardened: unprivileged, no capabilities, read-only root, limits set, seccomp without ptrace', async () => {

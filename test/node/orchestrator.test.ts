@@ -8,7 +8,8 @@ import { WebSocket } from 'ws';
 import { collectText } from '../../src/index.js';
 import { CLOSE, PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import type { Orchestrator } from '../../src/server/index.js';
-import { containers, remoteEngine, startOrchestrator, testOwner } from './support/orchestrator.js';
+import { containers, IMAGE, remoteEngine, startOrchestrator, testOwner } from './support/orchestrator.js';
+import { until } from '../contract/helpers.js';
 
 const run = promisify(execFile);
 
@@ -16,6 +17,7 @@ interface Created {
   id: string;
   token: string;
   websocketUrl: string;
+  expiresAt: number;
 }
 
 async function createSession(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Created & { error?: { code: string; message: string } } }> {
@@ -123,7 +125,7 @@ describe('orchestrator', function () {
     const shortLived = await startOrchestrator({ tokenTtl: 300 });
     try {
       const { body } = await createSession(shortLived.url);
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await until('the token expired', async () => Date.now() > body.expiresAt, 5000);
       const expired = await connect(`${body.websocketUrl}?token=${body.token}`);
       expect((await closeOf(expired)).reason).to.contain('expired');
     } finally {
@@ -159,10 +161,8 @@ describe('orchestrator', function () {
     socket.send(JSON.stringify({ t: 'req', id: 1, op: 'exec', cmd: 'node', args: ['-e', 'const s = "x".repeat(65536); (function pump() { while (process.stdout.write(s)); process.stdout.once("drain", pump); })()'] }));
     const session = orchestrator.sessions.get(body.id)!;
     const limit = 1024 * 1024; // the default outputBufferBytes
-    for (let waited = 0; session.bufferedOutput < limit / 2; waited += 100) {
-      if (waited > 20_000) throw new Error(`Output never reached half the limit: ${session.bufferedOutput}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await until('output to reach half the limit', async () => session.bufferedOutput >= limit / 2, 20_000);
+    // Holding still is the absence of change: look twice, a second apart.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const held = session.bufferedOutput;
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -213,9 +213,8 @@ describe('orchestrator', function () {
     try {
       const { body } = await createSession(idle.url);
       expect(await containers(`name=code-sandbox-${body.id}`)).to.have.length(1);
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      expect(idle.orchestrator.sessions.size).to.equal(0);
-      expect(await containers(`name=code-sandbox-${body.id}`)).to.deep.equal([]);
+      await until('the idle session to be reaped', async () => idle.orchestrator.sessions.size === 0, 10_000);
+      await until('its container to be removed', async () => (await containers(`name=code-sandbox-${body.id}`)).length === 0, 10_000);
     } finally {
       await idle.orchestrator.close();
     }
@@ -232,6 +231,7 @@ describe('orchestrator', function () {
       const engine = remoteEngine(small.url);
       const error = await engine.boot().catch((e: Error) => e);
       expect(error).to.have.property('code', 'LIMIT_EXCEEDED');
+      expect(error, 'the server\'s Retry-After reaches the client').to.have.property('retryAfter', 30);
     } finally {
       await small.orchestrator.close();
     }
@@ -239,7 +239,7 @@ describe('orchestrator', function () {
 
   it('removes containers an earlier run left behind when it starts', async () => {
     const leftOwner = testOwner('orphans');
-    await run('docker', ['run', '-d', '--label', `dev.code-sandbox.owner=${leftOwner}`, 'code-sandbox/base:bookworm', 'sleep', '300']);
+    await run('docker', ['run', '-d', '--label', `dev.code-sandbox.owner=${leftOwner}`, IMAGE, 'sleep', '300']);
     expect(await containers(`label=dev.code-sandbox.owner=${leftOwner}`)).to.have.length(1);
     const fresh = await startOrchestrator({ owner: leftOwner });
     await fresh.orchestrator.close();
@@ -253,10 +253,7 @@ describe('orchestrator', function () {
     try {
       let printed = '';
       cli.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-      for (let waited = 0; !/listening on http:\/\/\S+\n/.test(printed); waited += 100) {
-        if (waited > 30_000) throw new Error(`The CLI did not start: ${printed}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await until('the CLI to print where it listens', async () => /listening on http:\/\/\S+\n/.test(printed), 30_000);
       const cliUrl = /listening on (http:\/\/\S+)/.exec(printed)![1]!;
       const { status, body } = await createSession(cliUrl);
       expect(status).to.equal(201);

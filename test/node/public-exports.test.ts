@@ -28,11 +28,20 @@ describe('the built package', function () {
     const { stdout } = await run('node', ['--input-type=module', '-e', `
       const index = await import('code-sandbox');
       const server = await import('code-sandbox/server');
-      console.log(JSON.stringify({ index: Object.keys(index).sort(), server: Object.keys(server).sort() }));`]);
-    const { index, server } = JSON.parse(stdout) as { index: string[]; server: string[] };
-    expect(index).to.include.members(['ContainerEngine', 'SandboxError', 'InvalidPathError', 'collectText', 'inferStack']);
+      const remote = await import('code-sandbox/remote');
+      console.log(JSON.stringify({ index: Object.keys(index).sort(), server: Object.keys(server).sort(), remote: Object.keys(remote).sort() }));`]);
+    const { index, server, remote } = JSON.parse(stdout) as { index: string[]; server: string[]; remote: string[] };
+    expect(index).to.include.members(['ContainerEngine', 'SandboxError', 'InvalidPathError', 'collectText', 'inferStack', 'RemoteContainerEngine', 'CodeSandboxElement']);
     expect(server).to.include.members(['LocalContainerEngine', 'OWNER_LABEL']);
-    const { stdout: types } = await run('ls', ['dist/index.d.ts', 'dist/server.d.ts']);
-    expect(types.trim().split('\n')).to.have.length(2);
+    expect(remote).to.include.members(['RemoteContainerEngine', 'ContainerEngine', 'FileNotFoundError', 'collectText']);
+    const { stdout: types } = await run('ls', ['dist/index.d.ts', 'dist/server.d.ts', 'dist/remote.d.ts']);
+    expect(types.trim().split('\n')).to.have.length(3);
+  });
+
+  it('code-sandbox/remote, as built, loads no Lit in Node', async () => {
+    const { stdout } = await run('node', ['--input-type=module', '-e', `
+      await import('code-sandbox/remote');
+      console.log(Boolean(globalThis.litHtmlVersions || globalThis.reactiveElementVersions));`]);
+    expect(stdout.trim()).to.equal('false');
   });
 });

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { collectText, OutputSubject } from '../../src/engine/observable.js';
+import { filter, firstValueFrom, from, map, Observable, toArray } from 'rxjs';
+import { collectText, keepTail, OutputSubject } from '../../src/engine/observable.js';
+import { rejectionOf } from '../contract/helpers.js';
 
 describe('OutputSubject', () => {
   it('holds values until the first subscriber, so early output is not lost', () => {
@@ -63,9 +65,52 @@ describe('OutputSubject', () => {
     expect(seen).to.deep.equal(['b', 'c']);
   });
 
-  it('interoperates through Symbol.observable', () => {
+  it('is an RxJS Observable: operators pipe, and RxJS takes it as it is', async () => {
     const subject = new OutputSubject<string>();
-    const key = (Symbol as { observable?: symbol }).observable ?? Symbol.for('observable');
-    expect((subject as unknown as Record<symbol, () => unknown>)[key]!()).to.equal(subject);
+    expect(subject).to.be.instanceOf(Observable);
+    const lines = firstValueFrom(subject.pipe(map((chunk) => chunk.toUpperCase()), toArray()));
+    subject.next('a');
+    subject.next('b');
+    subject.complete();
+    expect(await lines).to.deep.equal(['A', 'B']);
+    expect(from(subject)).to.equal(subject);
+  });
+
+  it('holds early output through operators too: the first pipe subscribes and gets it', async () => {
+    const subject = new OutputSubject<string>();
+    subject.next('early ');
+    const text = collectText(subject.pipe(filter((chunk) => chunk !== 'noise')));
+    subject.next('noise');
+    subject.next('late');
+    subject.complete();
+    expect(await text).to.equal('early late');
+  });
+});
+
+describe('collectText', () => {
+  it('collects a stream to its end, and is empty for an empty stream', async () => {
+    const empty = new OutputSubject<string>();
+    empty.complete();
+    expect(await collectText(empty)).to.equal('');
+  });
+
+  it('rejects with the signal\'s reason when it fires first', async () => {
+    const subject = new OutputSubject<string>();
+    const controller = new AbortController();
+    const text = collectText(subject, controller.signal);
+    subject.next('partial');
+    controller.abort(new Error('stopped'));
+    expect((await rejectionOf(() => text)).message).to.equal('stopped');
+  });
+});
+
+describe('keepTail', () => {
+  it('keeps only the last characters printed, including what was held before it subscribed', () => {
+    const subject = new OutputSubject<string>();
+    subject.next('first line\n');
+    const tail = keepTail(subject, 8);
+    subject.next('second\n');
+    subject.next('third\n');
+    expect(tail.text).to.equal('d\nthird\n');
   });
 });

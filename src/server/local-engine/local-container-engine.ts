@@ -21,7 +21,8 @@ import {
   ProcessError,
 } from '../../engine/errors.js';
 import { contentBytes, type DirEntry, type FileSystemTree, type TreeEntry } from '../../engine/file-system-tree.js';
-import { OutputSubject } from '../../engine/observable.js';
+import { tap } from 'rxjs';
+import { keepTail, OutputSubject } from '../../engine/observable.js';
 import { absoluteInWorkspace, checkSymlinkTarget, WORKSPACE, workspaceEntries, workspaceFilePath, workspaceRelative } from '../../engine/paths.js';
 import { checkExec, followInstall, killOnAbort } from '../../engine/process-options.js';
 import { planDevServer, planInstall } from '../../engine/stack.js';
@@ -291,41 +292,35 @@ export class LocalContainerEngine extends ContainerEngine {
     this.assertReady('start a dev server');
     const port = options.port ?? this.#ports[0]!;
     if (this.#endpoints.size === 0) {
-      throw new DevServerError(`This sandbox has no network for a dev server (network "${this.#options.network ?? 'bridge'}"); create the engine with network "bridge" to run one.`, '');
+      throw DevServerError.withLogs(`This sandbox has no network for a dev server (network "${this.#options.network ?? 'bridge'}"); create the engine with network "bridge" to run one.`, '');
     }
     if (!this.#endpoints.has(port)) {
-      throw new DevServerError(`Port ${port} is not served; use one of ${[...this.#endpoints.keys()].join(', ')} or add it to the engine's \`ports\`.`, '');
+      throw DevServerError.withLogs(`Port ${port} is not served; use one of ${[...this.#endpoints.keys()].join(', ')} or add it to the engine's \`ports\`.`, '');
     }
     const signal = deadline(options, this.#options.devServerTimeout ?? 60_000, 'Starting the dev server');
     const command = options.command ?? (await this.#planDevServer(signal));
     if (!command) {
-      throw new DevServerError('Nothing to start: add a "dev" or "start" script to package.json, add a server.js or app.py, or pass `command`.', '');
+      throw DevServerError.withLogs('Nothing to start: add a "dev" or "start" script to package.json, add a server.js or app.py, or pass `command`.', '');
     }
     const server = await this.exec('sh', ['-c', command], { env: { PORT: String(port), ...options.env } });
     const logs = new OutputSubject<string>();
-    let tail = '';
     // The server's logs reach callers through `logs`; its separate streams are not held for anyone.
     for (const stream of [server.stdout, server.stderr]) stream.subscribe(() => undefined);
-    server.stream.subscribe({
-      next: (chunk) => {
-        tail = (tail + chunk).slice(-LOG_TAIL_BYTES);
-        logs.next(chunk);
-      },
-      complete: () => logs.complete(),
-    });
+    const forward = tap<string>({ next: (chunk) => logs.next(chunk), error: (error) => logs.error(error), complete: () => logs.complete() });
+    const tail = keepTail(server.stream.pipe(forward), LOG_TAIL_BYTES);
     let exitCode: number | undefined;
     void server.exit.then((code) => (exitCode = code));
     try {
       const answering = await this.#waitForHttp(port, signal, () => exitCode);
       if (answering === undefined) {
-        throw new DevServerError(`The dev server ("${command}") exited with code ${exitCode} before it answered HTTP.`, tail);
+        throw DevServerError.withLogs(`The dev server ("${command}") exited with code ${exitCode} before it answered HTTP.`, tail.text);
       }
       return { url: endpointUrl(this.#endpoints.get(answering)!), logs, port: answering, process: server };
     } catch (error) {
       await server.kill('SIGKILL').catch(() => undefined);
       if (error instanceof DevServerError) throw error;
       const reason = signal.aborted ? abortReason(signal) : error;
-      throw new DevServerError(`Nothing answered HTTP on port ${port} (${(reason as Error).message}). Make the server listen on 0.0.0.0 and the port in $PORT.`, tail);
+      throw DevServerError.withLogs(`Nothing answered HTTP on port ${port} (${(reason as Error).message}). Make the server listen on 0.0.0.0 and the port in $PORT.`, tail.text);
     }
   }
 
@@ -393,7 +388,7 @@ export class LocalContainerEngine extends ContainerEngine {
       throw new LimitExceededError(`These files span ${folders.length} folders, more than one write can check; nothing was written. Mount the tree in smaller parts.`);
     }
     const result = await this.#run(shell(UNTAR, ...folders), options, await packEntries(entries));
-    if (result.code === EXIT.outside) throw new InvalidPathError(result.stderr.slice(WORKSPACE.length + 1), 'a symlink on the way leads outside the workspace; nothing was written');
+    if (result.code === EXIT.outside) throw InvalidPathError.because(result.stderr.slice(WORKSPACE.length + 1), 'a symlink on the way leads outside the workspace; nothing was written');
     this.#checkUntar(result);
   }
 
@@ -410,15 +405,15 @@ export class LocalContainerEngine extends ContainerEngine {
       case 0:
         return;
       case EXIT.notFound:
-        throw new FileNotFoundError(path);
+        throw FileNotFoundError.at(path);
       case EXIT.isDirectory:
-        throw new InvalidPathError(path, `it is a folder; ${verb} a file inside it, or use readdir()`);
+        throw InvalidPathError.because(path, `it is a folder; ${verb} a file inside it, or use readdir()`);
       case EXIT.notDirectory:
-        throw new InvalidPathError(path, 'it is a file, not a folder');
+        throw InvalidPathError.because(path, 'it is a file, not a folder');
       case EXIT.outside:
-        throw new InvalidPathError(path, 'it leads outside the workspace through a symlink (or a symlink loop)');
+        throw InvalidPathError.because(path, 'it leads outside the workspace through a symlink (or a symlink loop)');
       case EXIT.notFile:
-        throw new InvalidPathError(path, 'it is not a regular file (a device, pipe or socket)');
+        throw InvalidPathError.because(path, 'it is not a regular file (a device, pipe or socket)');
       case EXIT.tooLarge:
         throw new LimitExceededError(`"${path}" is larger than the ${formatBytes(this.#limits.fileBytes)} file limit. Raise limits.fileBytes to ${verb} it.`);
       default:

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ProcessHandle, ProcessSignal, TerminalSize } from '../../engine/container-engine.js';
 import { OutputSubject } from '../../engine/observable.js';
-import { raceSignal, type WaitOptions } from '../../engine/wait.js';
+import { raceSignal, waitForExit, type WaitOptions } from '../../engine/wait.js';
 import { DockerStreamDemuxer } from './docker-stream.js';
 import { exitCodeOf, runToEnd } from './run-to-end.js';
 import { KILL_TREE, PROCESS_MARKER, shell, START } from './sandbox-scripts.js';
@@ -136,6 +136,6 @@ export class LocalProcess implements ProcessHandle {
   }
 
   wait(options?: WaitOptions): Promise<number> {
-    return raceSignal(this.exit, options?.signal);
+    return waitForExit(this.exit, options);
   }
 }

@@ -108,7 +108,11 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     }
     const origin = req.headers.origin;
     // Error bodies are readable cross-origin so a page can show why it was refused; nothing else is.
-    if (origin) res.setHeader('access-control-allow-origin', origin), res.setHeader('vary', 'Origin');
+    if (origin) {
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('vary', 'Origin');
+      res.setHeader('access-control-expose-headers', 'retry-after'); // so the page knows when to try again
+    }
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {

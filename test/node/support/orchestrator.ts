@@ -1,11 +1,14 @@
-/** Starting real orchestrators on the real Docker daemon for tests, and looking at what they leave. */
+/** The Node suites' one home for Docker: the image, owner labels, real orchestrators, and what they leave. */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
 import { RemoteContainerEngine, type WebSocketConstructor } from '../../../src/index.js';
 import { createOrchestrator, type Orchestrator, type OrchestratorOptions } from '../../../src/server/index.js';
 
-const run = promisify(execFile);
+/** Runs a command (docker, node...) and resolves with its output. */
+export const run = promisify(execFile);
+/** The sandbox image the Node suites run (scripts/setup.sh builds it). */
+export const IMAGE = process.env['CODE_SANDBOX_IMAGE'] ?? 'code-sandbox/base:bookworm';
 let counter = 0;
 
 /** A unique owner label per orchestrator, so parallel runs never reap each other's containers. */
