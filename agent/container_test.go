@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,6 +22,11 @@ func images(t *testing.T) []string {
 	list := []string{baseImage}
 	if img := os.Getenv("AGENT_MINIMAL_IMAGE"); img != "" {
 		list = append(list, img)
+	}
+	for _, img := range list {
+		if exec.Command("docker", "image", "inspect", img).Run() != nil {
+			t.Fatalf("image %s is missing; run: bash scripts/setup.sh docker agent", img)
+		}
 	}
 	return list
 }
