@@ -341,3 +341,26 @@ func TestHostileProcessCannotReachTheAgent(t *testing.T) {
 		})
 	}
 }
+
+// A sandbox process can kill a reaper (same user); what it left is re-parented
+// to PID 1, which reaps it once it ends, and the channel still gets its exit.
+func TestPid1ReapsWhatItInherits(t *testing.T) {
+	s := startSandbox(t, baseImage)
+	victim := s.spawn([]string{"sh", "-c", "sleep 1000 & echo $$ $! > /workspace/pids; wait"}, nil)
+	pids := strings.Fields(waitPidFile(s, "pids"))
+	if code, out := s.run("sh", "-c", "kill -9 $(ps -o ppid= -p "+pids[0]+")"); code != 0 {
+		t.Fatalf("killing the reaper: %d %q", code, out)
+	}
+	if code := s.waitExit(victim); code != 137 {
+		t.Fatalf("the channel of a killed reaper exited %d, not 137", code)
+	}
+	if code, out := s.run("ps", "-o", "ppid=", "-p", pids[0]); code != 0 || strings.TrimSpace(out) != "1" {
+		t.Fatalf("the orphan's parent: %d %q", code, out)
+	}
+	s.run("kill", "-9", pids[0], pids[1])
+	time.Sleep(300 * time.Millisecond)
+	if code, out := s.run("sh", "-c", "ps -eo stat=,pid=,comm= | grep '^Z' || true"); code != 0 || strings.TrimSpace(out) != "" {
+		t.Fatalf("zombies left under PID 1: %q", out)
+	}
+	s.ok("ping", nil, nil)
+}
