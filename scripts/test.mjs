@@ -68,7 +68,7 @@ for (const [group, engine] of [['default', 'Chromium'], ['firefox', 'Firefox'], 
 if (!only || only === 'e2e') step('End to end (demo pages)', 'node', ['test/e2e/demo.e2e.mjs'], { counts: true });
 
 if (only === 'hostile') {
-  step('Setup', 'bash', ['scripts/setup.sh', 'docker']);
+  step('Setup', 'bash', ['scripts/setup.sh', 'docker', 'agent']);
   step('Hostile suites', 'npx', ['mocha', '--no-config', '--node-option', 'import=tsx', '--node-option', 'expose-gc', '--extension', 'ts',
     '--timeout', '300000', '--reporter', './scripts/test-reporters/mocha-stats.cjs', 'test/hostile/**/*.test.ts'], { counts: true });
 }
