@@ -190,6 +190,11 @@ func (s *sandbox) sendData(channel uint32, data []byte) {
 // call sends a request and waits for its response.
 func (s *sandbox) call(op string, fields message, body []byte) *reply {
 	s.t.Helper()
+	return s.wait(op, s.request(op, fields, body))
+}
+
+// request sends a request; wait waits for its response.
+func (s *sandbox) request(op string, fields message, body []byte) chan *reply {
 	s.mu.Lock()
 	s.nextID++
 	id := s.nextID
@@ -201,11 +206,16 @@ func (s *sandbox) call(op string, fields message, body []byte) *reply {
 		msg[k] = v
 	}
 	s.send(msg, body)
+	return ch
+}
+
+func (s *sandbox) wait(op string, ch chan *reply) *reply {
+	s.t.Helper()
 	select {
 	case r := <-ch:
 		return r
 	case <-time.After(30 * time.Second):
-		s.t.Fatalf("no response to %s %v", op, fields)
+		s.t.Fatalf("no response to %s", op)
 	case <-s.closed:
 		s.t.Fatalf("the agent's stdout closed before it answered %s", op)
 	}

@@ -57,6 +57,16 @@ func TestProcesses(t *testing.T) {
 			if !strings.Contains(msg, "not found") {
 				t.Fatalf("missing command: %s", msg)
 			}
+			// A kill sent right behind its spawn, before the answer, is not missed.
+			nextChannel++
+			spawned := s.request("spawn", message{"channel": nextChannel, "cmd": []string{"sleep", "1000"}, "cwd": "."}, nil)
+			killed := s.request("kill", message{"channel": nextChannel, "signal": "SIGKILL"}, nil)
+			if r := s.wait("spawn", spawned); r.msg["ok"] != true || s.wait("kill", killed).msg["ok"] != true {
+				t.Fatalf("spawn then kill: %v", r.msg)
+			}
+			if code := s.waitExit(nextChannel); code != 137 {
+				t.Fatalf("kill right after spawn gave %d, not 137", code)
+			}
 			s.fails("BAD_REQUEST", "frobnicate", nil, nil)
 			s.ok("ping", nil, nil) // still serving after a bad request
 		})

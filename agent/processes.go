@@ -18,10 +18,11 @@ const drainAfterExit = 200 * time.Millisecond
 // process is a spawned command under its reaper.
 type process struct {
 	reaper  *os.Process
-	tty     *os.File   // the terminal's master side, or nil
-	stdin   *os.File   // the write end of stdin's pipe, or nil
-	outputs []*outPipe // what the pumps read
-	exited  chan int   // the reaper's status, from the zombie reaper
+	tty     *os.File      // the terminal's master side, or nil
+	stdin   *os.File      // the write end of stdin's pipe, or nil
+	outputs []*outPipe    // what the pumps read
+	exited  chan int      // the reaper's status, from the zombie reaper
+	started chan struct{} // closed once the reaper said whether the command runs
 }
 
 type spawnRequest struct {
@@ -59,7 +60,7 @@ func (a *agent) spawn(id int64, req *spawnRequest) {
 		a.out.reply(id, nil, err)
 		return
 	}
-	ch := &channel{out: newCredit(), proc: &process{exited: make(chan int, 1)}}
+	ch := &channel{out: newCredit(), proc: &process{exited: make(chan int, 1), started: make(chan struct{})}}
 	ch.in = newInbox(func(n int) { a.ackEvent(ch.id, n) })
 	if err := a.channels.open(req.Channel, ch); err != nil {
 		a.out.reply(id, nil, err)
@@ -147,6 +148,7 @@ func (a *agent) runProcess(id int64, ch *channel, status *os.File) {
 	p := ch.proc
 	line, _ := bufio.NewReader(status).ReadString('\n')
 	status.Close()
+	close(p.started)
 	line = strings.TrimSpace(line)
 	if !strings.HasPrefix(line, "ok ") {
 		msg := strings.TrimPrefix(line, "err ")
@@ -195,19 +197,25 @@ type exitEvent struct {
 }
 
 // kill signals everything under the channel's reaper: the command and whatever
-// it started, double-forked and setsid'd included.
-func (a *agent) kill(chID uint32, name string) error {
+// it started, double-forked and setsid'd included. A kill right after spawn waits
+// until the command runs, so it is not missed.
+func (a *agent) kill(id int64, chID uint32, name string) {
 	sig, ok := map[string]syscall.Signal{"SIGTERM": syscall.SIGTERM, "SIGKILL": syscall.SIGKILL, "SIGINT": syscall.SIGINT,
 		"SIGHUP": syscall.SIGHUP, "SIGQUIT": syscall.SIGQUIT}[name]
 	if !ok {
-		return badRequest("signal %q: use SIGTERM, SIGKILL, SIGINT, SIGHUP or SIGQUIT", name)
+		a.out.reply(id, nil, badRequest("signal %q: use SIGTERM, SIGKILL, SIGINT, SIGHUP or SIGQUIT", name))
+		return
 	}
 	ch := a.channels.get(chID)
-	if ch == nil || ch.proc == nil || ch.proc.reaper == nil {
-		return nil // harmless after exit
+	if ch == nil || ch.proc == nil {
+		a.out.reply(id, nil, nil) // harmless after exit
+		return
 	}
-	signalTree(ch.proc.reaper.Pid, sig)
-	return nil
+	go func() {
+		<-ch.proc.started
+		signalTree(ch.proc.reaper.Pid, sig)
+		a.out.reply(id, nil, nil)
+	}()
 }
 
 func (a *agent) resize(chID uint32, cols, rows uint16) error {

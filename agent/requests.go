@@ -120,7 +120,7 @@ func (a *agent) handle(req *request, body []byte) {
 	case "resize":
 		a.out.reply(id, nil, a.resize(req.Channel, req.Cols, req.Rows))
 	case "kill":
-		a.out.reply(id, nil, a.kill(req.Channel, req.Signal))
+		a.kill(id, req.Channel, req.Signal)
 	case "close-stdin", "shutdown":
 		a.out.reply(id, nil, a.closeInput(req.Channel))
 	case "connect":
