@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 type message map[string]interface{}
 
 type sandbox struct {
-	t       *testing.T
+	t       testing.TB
 	name    string
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
@@ -66,7 +66,7 @@ var containerSeq int
 
 // startSandbox runs the agent in image with the project's hardening (see
 // src/server/local-engine/container-spec.ts) and no network.
-func startSandbox(t *testing.T, image string, extra ...string) *sandbox {
+func startSandbox(t testing.TB, image string, extra ...string) *sandbox {
 	t.Helper()
 	containerSeq++
 	name := fmt.Sprintf("agent-go-test-%d-%d", os.Getpid(), containerSeq)
