@@ -338,6 +338,9 @@ func TestHostileProcessCannotReachTheAgent(t *testing.T) {
 			if code, out := s.run("echo", "still serving"); code != 0 || out != "still serving\n" {
 				t.Fatalf("after signals: %d %q", code, out)
 			}
+			if code, out := s.run("cat", "/proc/self/oom_score_adj", "/proc/1/oom_score_adj"); code != 0 || out != "500\n0\n" {
+				t.Fatalf("the OOM killer should prefer sandbox processes to the agent: %q", out)
+			}
 			if code, _ := s.run("sh", "-c", "echo injected > /proc/1/fd/1"); code == 0 {
 				t.Fatal("a sandbox process wrote to the agent's stdout")
 			}

@@ -7,10 +7,13 @@ import (
 	"syscall"
 )
 
-// handleSignals is PID 1's only signal handling. Every signal is caught (not
-// ignored, so spawned commands start with default dispositions) and dropped,
-// except SIGCHLD, which reaps, and SIGTERM (docker stop), which ends the sandbox.
-// SIGKILL and SIGSTOP from inside the sandbox do nothing to a namespace's PID 1.
+// handleSignals is PID 1's only signal handling. The Go runtime installs its own
+// handlers for nearly every signal at start (SIGQUIT would dump and exit, SIGINT
+// exit), so "no handler, so the kernel drops it" does not hold for a Go PID 1:
+// every signal is caught instead and dropped, except SIGCHLD, which reaps, and
+// SIGTERM (docker stop), which ends the sandbox. Caught, not ignored, so spawned
+// commands start with default dispositions. SIGKILL and SIGSTOP from inside the
+// sandbox do nothing to a namespace's PID 1.
 func (a *agent) handleSignals() {
 	sigs := make(chan os.Signal, 64)
 	signal.Notify(sigs)

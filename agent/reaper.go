@@ -29,6 +29,11 @@ func prctl(option, arg uintptr) error {
 // `err <message>`, and exits with the command's status (128+N after signal N)
 // once the command and everything left under it are gone.
 func reaperMain(args []string) {
+	// Under memory pressure the kernel kills the sandbox's processes (which
+	// inherit this) before the agent: raising it needs no privilege, but must
+	// come first (once not dumpable, /proc/self belongs to root). Best effort:
+	// the reaper's stderr is the command's, so it has nowhere to log.
+	os.WriteFile("/proc/self/oom_score_adj", []byte("500"), 0)
 	prctl(prSetDumpable, 0)
 	status := os.NewFile(3, "status")
 	syscall.CloseOnExec(3)
