@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Makes this machine ready for code-sandbox: a Docker-compatible daemon and the
-# offline base image (`docker`), and the browsers the tests drive (`browsers`).
+# offline base image (`docker`), the sandbox agent every sandbox runs as PID 1
+# (`agent`), and the browsers the tests drive (`browsers`).
 # Used by the test command, CI and `npm start`. Idempotent: a second run on a
 # ready machine takes a second or two.
 #
-#   scripts/setup.sh [docker] [browsers]     (default: both)
+#   scripts/setup.sh [docker] [agent] [browsers]     (default: all three)
 #
 #   CODE_SANDBOX_IMAGE   image to make sure of (default code-sandbox/base:bookworm)
 #   CODE_SANDBOX_SECCOMP_PROFILE  where to install the sandboxes' seccomp profile
 #                        (default /etc/code-sandbox/seccomp.json, where engines look)
+#   CODE_SANDBOX_AGENT   where to build the sandbox agent
+#                        (default /usr/local/lib/code-sandbox/code-sandbox-agent)
 #   DOCKER_HOST          use that daemon (e.g. Podman's socket) instead of starting one
 #   CHROMIUM_PATH        use that Chromium instead of Debian's
 set -euo pipefail
@@ -16,6 +19,8 @@ set -euo pipefail
 IMAGE="${CODE_SANDBOX_IMAGE:-code-sandbox/base:bookworm}"
 STATE_DIR="${CODE_SANDBOX_STATE_DIR:-/var/tmp/code-sandbox}"
 SECCOMP_PROFILE="${CODE_SANDBOX_SECCOMP_PROFILE:-/etc/code-sandbox/seccomp.json}"
+AGENT="${CODE_SANDBOX_AGENT:-/usr/local/lib/code-sandbox/code-sandbox-agent}"
+MINIMAL_IMAGE=code-sandbox/minimal:bookworm
 log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
@@ -135,6 +140,52 @@ ensure_seccomp() {
   log "seccomp profile $SECCOMP_PROFILE is ready (Docker's default without ptrace)"
 }
 
+# The sandbox agent (agent/, Go, stdlib only): a static binary every sandbox runs
+# as PID 1, built here from the package's sources with Debian's Go toolchain.
+# Rebuilt only when the sources change: a hash of them is kept beside it.
+ensure_agent() {
+  local src hash
+  src="$(cd "$(dirname "$0")" && cd .. && pwd)/agent"
+  [ -f "$src/go.mod" ] || die "the agent's sources are missing ($src/go.mod); reinstall code-sandbox"
+  hash="$(cd "$src" && find . -maxdepth 1 -type f \( -name '*.go' ! -name '*_test.go' -o -name go.mod \) \
+    | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)"
+  if [ -x "$AGENT" ] && [ "$(cat "$AGENT.sha256" 2>/dev/null)" = "$hash" ]; then
+    log "sandbox agent $AGENT is up to date"
+  else
+    command -v go >/dev/null 2>&1 || apt_install golang-go
+    mkdir -p "$(dirname "$AGENT")" 2>/dev/null && [ -w "$(dirname "$AGENT")" ] \
+      || die "cannot write $(dirname "$AGENT"); run this script with sudo, or set CODE_SANDBOX_AGENT to a writable path"
+    log "building the sandbox agent into $AGENT ($(go version | cut -d' ' -f3))"
+    (cd "$src" && CGO_ENABLED=0 GOPROXY=off GOFLAGS= GOCACHE="${GOCACHE:-$STATE_DIR/go-build}" \
+      go build -trimpath -ldflags='-s -w' -o "$AGENT.new" .) || die "building the agent failed (see above); Go 1.19 or newer is needed"
+    mv -f "$AGENT.new" "$AGENT"
+    printf '%s\n' "$hash" >"$AGENT.sha256"
+    log "sandbox agent is ready ($(du -k "$AGENT" | cut -f1) KiB)"
+  fi
+  ensure_minimal_image
+}
+
+# A test image with neither Node nor perl, made offline from the base image: the
+# agent's tests run in it too, to show it needs no runtime in the sandbox.
+ensure_minimal_image() {
+  if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
+    log "no $IMAGE yet, so no $MINIMAL_IMAGE (run: scripts/setup.sh docker agent)"
+    return
+  fi
+  if docker image inspect "$MINIMAL_IMAGE" >/dev/null 2>&1; then
+    log "image $MINIMAL_IMAGE is present"
+    return
+  fi
+  log "building $MINIMAL_IMAGE ($IMAGE without node, npm and perl)"
+  printf '%s\n' "FROM $IMAGE" \
+    "RUN dpkg --purge --force-depends --force-remove-essential nodejs npm libnode108 perl perl-base perl-modules-5.36 libperl5.36 2>/dev/null; \\" \
+    "    rm -rf /usr/share/nodejs /usr/lib/nodejs /usr/share/perl /usr/share/perl5 /usr/lib/x86_64-linux-gnu/perl*; \\" \
+    "    ! command -v node && ! command -v npm && ! command -v perl" \
+    | docker build --network none -t "$MINIMAL_IMAGE" - >"$STATE_DIR/minimal-image.log" 2>&1 \
+    || { tail -n 20 "$STATE_DIR/minimal-image.log" >&2; die "building $MINIMAL_IMAGE failed; see $STATE_DIR/minimal-image.log"; }
+  log "image $MINIMAL_IMAGE is ready"
+}
+
 # The three browser engines the browser suites run in, from Debian (npm cannot
 # download browsers here): Chromium, Firefox ESR (driven over WebDriver BiDi) and
 # WebKitGTK's WebKitWebDriver, which needs an X display (xvfb-run needs xauth).
@@ -157,11 +208,12 @@ ensure_browsers() {
 }
 
 mkdir -p "$STATE_DIR" 2>/dev/null || STATE_DIR="$(mktemp -d)"
-parts="${*:-docker browsers}"
+parts="${*:-docker agent browsers}"
 for part in $parts; do
   case "$part" in
     docker) ensure_daemon; ensure_image; ensure_seccomp ;;
+    agent) ensure_agent ;;
     browsers) ensure_browsers ;;
-    *) die "unknown part '$part'; use docker and/or browsers" ;;
+    *) die "unknown part '$part'; use docker, agent and/or browsers" ;;
   esac
 done

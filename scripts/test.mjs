@@ -11,11 +11,11 @@ const statsDir = mkdtempSync(join(tmpdir(), 'code-sandbox-test-'));
 const total = { passes: 0, failures: 0, pending: 0 };
 const problems = [];
 
-function step(name, command, args, { counts = false, retryImportFailure = false } = {}) {
+function step(name, command, args, { counts = false, retryImportFailure = false, cwd, env = {} } = {}) {
   console.log(`\n━━ ${name}: ${[command, ...args].join(' ')}`);
   const statsFile = join(statsDir, `${name.replace(/\W+/g, '-')}.json`);
   const started = Date.now();
-  const run = () => spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, CS_TEST_STATS: statsFile } });
+  const run = () => spawnSync(command, args, { stdio: 'inherit', cwd, env: { ...process.env, ...env, CS_TEST_STATS: statsFile } });
   const readStats = () => (existsSync(statsFile) ? JSON.parse(readFileSync(statsFile, 'utf8')) : undefined);
   let result = run();
   // Chromium now and then fails to fetch a test module from the dev server under
@@ -54,6 +54,14 @@ if (!only) step('Setup', 'bash', ['scripts/setup.sh']);
 if (!only) step('Types and lint', 'npm', ['run', '--silent', 'lint']);
 // Unit suites need neither Docker nor a browser (npm run test:unit); the Node suites drive real Docker.
 if (!only || only === 'unit') step('Unit suites', 'npx', ['mocha', '--config', '.mocharc.unit.json', '--reporter', './scripts/test-reporters/mocha-stats.cjs'], { counts: true });
+// The sandbox agent's Go tests: unit tests, then the agent as PID 1 of real
+// hardened containers (the base image and one without Node and perl).
+if (!only || only === 'node') {
+  step('Agent (Go)', 'go', ['test', '-count=1', '-tags', 'container', './...'], {
+    cwd: 'agent',
+    env: { AGENT_MINIMAL_IMAGE: 'code-sandbox/minimal:bookworm' },
+  });
+}
 if (!only || only === 'node') step('Node suites', 'npx', ['mocha', '--reporter', './scripts/test-reporters/mocha-stats.cjs'], { counts: true });
 // One browser engine at a time: they share the machine's 2 cores and the orchestrator.
 for (const [group, engine] of [['default', 'Chromium'], ['firefox', 'Firefox'], ['webkit', 'WebKit']]) {
@@ -64,7 +72,7 @@ if (!only || only === 'e2e') {
 }
 
 if (only === 'hostile') {
-  step('Setup', 'bash', ['scripts/setup.sh', 'docker']);
+  step('Setup', 'bash', ['scripts/setup.sh', 'docker', 'agent']);
   step('Hostile suites', 'npx', ['mocha', '--no-config', '--node-option', 'import=tsx', '--node-option', 'expose-gc', '--extension', 'ts',
     '--timeout', '300000', '--reporter', './scripts/test-reporters/mocha-stats.cjs', 'test/hostile/**/*.test.ts'], { counts: true });
 }

@@ -4,7 +4,7 @@
  * (exports, bin, types, customElements, the CDN fields) is a file in the pack.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 
@@ -59,14 +59,22 @@ describe('the npm package contents', function () {
       (path) =>
         /^(src|test|demo|bench|docs|node_modules|test-results|coverage)\//.test(path) ||
         /\.(ts|tsx|mts|cts)$/.test(path.replace(/\.d\.ts$/, '')) ||
-        /(^|\/)\.|\.test\.|\.spec\.|\.tgz$|tsconfig|rollup\.config|web-test-runner/.test(path),
+        /(^|\/)\.|\.test\.|\.spec\.|_test\.go$|\.tgz$|tsconfig|rollup\.config|web-test-runner/.test(path),
     );
     expect(accidental, 'files that should not be published').to.deep.equal([]);
   });
 
-  it('ships only the build, the manifest, the setup scripts and the package files', () => {
-    const unexpected = files.filter((path) => !/^(dist\/|custom-elements\.json$|scripts\/(setup\.sh|seccomp-profile\.mjs)$|package\.json$|README\.md$|LICENSE)/.test(path));
+  it('ships only the build, the manifest, the setup scripts, the agent sources and the package files', () => {
+    const unexpected = files.filter(
+      (path) => !/^(dist\/|custom-elements\.json$|scripts\/(setup\.sh|seccomp-profile\.mjs)$|agent\/([\w-]+\.go|go\.mod)$|package\.json$|README\.md$|LICENSE)/.test(path),
+    );
     expect(unexpected).to.deep.equal([]);
+  });
+
+  it('ships the sandbox agent sources that setup builds', () => {
+    const sources = readdirSync('agent').filter((name) => name === 'go.mod' || (name.endsWith('.go') && !name.endsWith('_test.go')));
+    expect(sources).to.include('main.go');
+    for (const name of sources) expect(files, 'built by scripts/setup.sh agent').to.include(`agent/${name}`);
   });
 
   it('ships every script the setup script runs', () => {

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log"
+	"syscall"
+)
+
+// opError is a request's failure, as the response's `error` object.
+type opError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Path    string `json:"path,omitempty"`
+}
+
+func (e *opError) Error() string { return e.Code + ": " + e.Message }
+
+func newErr(code, format string, args ...interface{}) *opError {
+	return &opError{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func badRequest(format string, args ...interface{}) *opError {
+	return newErr("BAD_REQUEST", format, args...)
+}
+
+func invalidPath(path, format string, args ...interface{}) *opError {
+	e := newErr("INVALID_PATH", format, args...)
+	e.Path = path
+	return e
+}
+
+// fileErr turns a system error on a workspace path into the protocol's codes.
+func fileErr(path string, err error) *opError {
+	var oe *opError
+	if errors.As(err, &oe) {
+		return oe
+	}
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return &opError{Code: "INTERNAL", Message: err.Error(), Path: path}
+	}
+	switch errno {
+	case syscall.ENOENT:
+		return &opError{Code: "FILE_NOT_FOUND", Message: "nothing at " + quote(path), Path: path}
+	case syscall.ENOSPC, syscall.EDQUOT:
+		return &opError{Code: "LIMIT_EXCEEDED", Message: "the workspace is full (" + errno.Error() + ")", Path: path}
+	case syscall.EFBIG:
+		return &opError{Code: "LIMIT_EXCEEDED", Message: "file too large", Path: path}
+	case syscall.ENOTDIR:
+		return invalidPath(path, "%s: a part of the path is not a folder", quote(path))
+	case syscall.EISDIR:
+		return invalidPath(path, "%s is a folder", quote(path))
+	case syscall.ELOOP:
+		return invalidPath(path, "%s: a symlink appeared on the path while it was opened", quote(path))
+	case syscall.EACCES, syscall.EPERM:
+		return &opError{Code: "INTERNAL", Message: "permission denied: " + quote(path), Path: path}
+	}
+	return &opError{Code: "INTERNAL", Message: quote(path) + ": " + errno.Error(), Path: path}
+}
+
+func asOpError(err error) *opError {
+	var oe *opError
+	if errors.As(err, &oe) {
+		return oe
+	}
+	log.Printf("internal error: %v", err)
+	return &opError{Code: "INTERNAL", Message: err.Error()}
+}
+
+func quote(path string) string { return fmt.Sprintf("%q", path) }

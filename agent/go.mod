@@ -1,0 +1,3 @@
+module code-sandbox/agent
+
+go 1.19
