@@ -1,0 +1,61 @@
+/**
+ * The agent's error codes as the project's error classes, with the caller's
+ * own path (the agent's message says what was wrong with it).
+ */
+import {
+  FileNotFoundError,
+  InvalidPathError,
+  LimitExceededError,
+  ProcessError,
+  ProtocolError,
+  SandboxError,
+} from '../../../engine/errors.js';
+
+/** An error response's `error` object. */
+export interface AgentErrorBody {
+  code: string;
+  message: string;
+  path?: string;
+}
+
+/** An error the agent answered with, before it is given a caller's context. */
+export class AgentRequestError extends Error {
+  readonly code: string;
+  readonly agentPath: string | undefined;
+
+  constructor(body: AgentErrorBody) {
+    super(body.message);
+    this.code = body.code;
+    this.agentPath = body.path;
+  }
+}
+
+/** `Error` with Node's `code`, as `net.connect` fails: the preview proxy answers 502 for it. */
+export class ConnectRefusedError extends Error {
+  readonly code = 'ECONNREFUSED';
+}
+
+/**
+ * The project's error for an agent error; `path` is the path as the caller gave
+ * it, `what` the operation (for messages that name it).
+ */
+export function sandboxError(error: unknown, path?: string, what = 'The sandbox operation'): Error {
+  if (!(error instanceof AgentRequestError)) return error instanceof Error ? error : new ProtocolError(String(error));
+  const where = path ?? error.agentPath ?? '';
+  switch (error.code) {
+    case 'FILE_NOT_FOUND':
+      return new FileNotFoundError(where);
+    case 'INVALID_PATH':
+      return new InvalidPathError(where, error.message.replace(/\.$/, ''));
+    case 'LIMIT_EXCEEDED':
+      return new LimitExceededError(error.message);
+    case 'SPAWN_FAILED':
+      return new ProcessError(`${error.message}. Check the command's name, and that it is installed in the sandbox's image.`);
+    case 'CONNECT_REFUSED':
+      return new ConnectRefusedError(error.message);
+    case 'BAD_REQUEST':
+      return new ProtocolError(`The sandbox agent refused a request: ${error.message}`);
+    default:
+      return new SandboxError('INTERNAL', `${what} failed inside the sandbox: ${error.message}`);
+  }
+}
