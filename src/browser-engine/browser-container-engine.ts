@@ -81,6 +81,7 @@ export class BrowserContainerEngine extends ContainerEngine {
   readonly #directory = `sandbox-${++engines}-${Math.random().toString(36).slice(2, 8)}`;
   #lease: WebContainerLease | undefined;
   readonly #processes = new Set<BrowserProcess>();
+  #stopPortEvents: (() => void) | undefined;
 
   /** Takes the options; nothing is loaded or booted until `boot()`. */
   constructor(options: BrowserContainerEngineOptions = {}) {
@@ -109,6 +110,8 @@ export class BrowserContainerEngine extends ContainerEngine {
       this.#lease = await leaseWebContainer(api, bootOptions, signal);
       await raceSignal(this.#lease.instance.fs.mkdir(this.#directory, { recursive: true }), signal);
       if (!this.#booting()) throw new EngineStateError('The engine was torn down while it booted; create a new engine.');
+      // The WebContainer is the page's: its ports are every engine's on the page.
+      this.#stopPortEvents = this.#lease.instance.on('port', (port, type, url) => this.reportPort({ port, state: type === 'open' ? 'open' : 'closed', url }));
       this.setStatus('ready');
     } catch (error) {
       this.#lease?.release();
@@ -122,6 +125,7 @@ export class BrowserContainerEngine extends ContainerEngine {
   override async teardown(): Promise<void> {
     if (this.status === 'torn-down' || this.status === 'tearing-down') return;
     this.setStatus('tearing-down');
+    this.#stopPortEvents?.();
     const lease = this.#lease;
     this.#lease = undefined;
     for (const process of this.#processes) await process.kill('SIGKILL');

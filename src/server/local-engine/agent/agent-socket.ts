@@ -17,7 +17,8 @@ export async function connectAgentSocket(connection: AgentConnection, port: numb
     event: (event) => {
       if (event['event'] === 'end') socket.push(null);
     },
-    lost: (error) => socket.destroy(error),
+    // The sandbox went away: like a reset, but never an 'error' nobody listens to (that would end the server).
+    lost: () => socket.destroy(),
   });
   socket.bind(connection, channel);
   try {
@@ -32,6 +33,12 @@ export async function connectAgentSocket(connection: AgentConnection, port: numb
 class AgentSocket extends Duplex {
   #connection: AgentConnection | undefined;
   #channel: AgentChannel | undefined;
+  constructor() {
+    super();
+    // A write after the sandbox went away fails; whoever listens hears it, and nobody listening must not crash the server.
+    this.on('error', () => undefined);
+  }
+
   /** Bytes pushed to the reader but held from the agent's credit, while the reader is full. */
   #held = 0;
   #wantsMore = true;
