@@ -208,7 +208,11 @@ export class BrowserContainerEngine extends ContainerEngine {
     return followInstall(command === undefined ? undefined : { command, process: await this.#shell(command) }, options, signal);
   }
 
-  /** Starts the dev server and resolves on its `server-ready` event for the port in `PORT`. */
+  /**
+   * Starts the dev server and resolves on its `server-ready` event for the port
+   * in `PORT` (one WebContainer serves every engine on the page, so a port this
+   * engine was not given may be another engine's server).
+   */
   override async startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
     const instance = this.#ready('start a dev server');
     const lease = this.#lease!;

@@ -116,14 +116,14 @@ describe('agent connection', () => {
     peer.connection.onPort((event) => seen.push(event));
     peer.say({ event: 'port', port: 3111, state: 'open', address: '127.0.0.1' });
     peer.say({ event: 'port', port: 3111, state: 'closed', address: '127.0.0.1' });
-    expect(seen).to.deep.equal([{ port: 3111, state: 'open' }, { port: 3111, state: 'closed' }]);
+    expect(seen).to.deep.equal([{ port: 3111, state: 'open', address: '127.0.0.1' }, { port: 3111, state: 'closed', address: '127.0.0.1' }]);
     peer.say({ event: 'port', port: 70000, state: 'open' });
     expect(peer.connection.failure).to.be.instanceOf(ProtocolError);
   });
 });
 
 async function startProcess(peer: ReturnType<typeof pair>) {
-  const starting = spawnAgentProcess(peer.connection, { cmd: ['cat'], cwd: '', env: {}, explainExit: () => undefined });
+  const starting = spawnAgentProcess(peer.connection, { cmd: ['cat'], cwd: '', env: {}, explainExit: async () => undefined });
   const spawn = peer.request('spawn');
   peer.say({ id: spawn['id'], ok: true, result: { pid: 42 } });
   const process = await starting;

@@ -14,7 +14,7 @@ import {
   type ExecOptions,
   type InstallOptions,
 } from '../../engine/container-engine.js';
-import { DevServerError, EngineStateError, EngineUnavailableError, LimitExceededError } from '../../engine/errors.js';
+import { DevServerError, EngineStateError, EngineUnavailableError, InvalidPathError, LimitExceededError } from '../../engine/errors.js';
 import { contentBytes, type DirEntry, type FileSystemTree, type TreeEntry } from '../../engine/file-system-tree.js';
 import { checkSymlinkTarget, workspaceEntries, workspaceFilePath, workspaceRelative } from '../../engine/paths.js';
 import { checkExec, followInstall, killOnAbort } from '../../engine/process-options.js';
@@ -77,6 +77,8 @@ export interface LocalContainerEngineOptions {
 
 /** The port a dev server is told to use (`PORT`) when the caller names none; it may listen anywhere. */
 const DEFAULT_DEV_PORT = 3000;
+/** The address of Docker's embedded DNS resolver inside a container. */
+const DOCKER_DNS = '127.0.0.11';
 /** Default deadline of one file operation. */
 const FILE_TIMEOUT = 120_000;
 
@@ -158,7 +160,16 @@ export class LocalContainerEngine extends ContainerEngine {
     const relative = workspaceFilePath(path);
     const bytes = contentBytes(content);
     this.#checkSize(path, bytes.byteLength);
-    await this.#request({ op: 'write-file', path, fields: { path: relative, maxBytes: this.#limits.fileBytes }, body: bytes, writes: true }, options);
+    const write = () => this.#request({ op: 'write-file', path, fields: { path: relative, maxBytes: this.#limits.fileBytes }, body: bytes, writes: true }, options);
+    try {
+      await write();
+    } catch (error) {
+      // A symlink at the path itself is replaced, never written through (as a file written over it in an editor);
+      // the delete refuses a symlink on the way, so then the first refusal stands.
+      if (!(error instanceof InvalidPathError) || !/symlink/.test(error.message)) throw error;
+      if (!(await this.#request({ op: 'delete', path, fields: { path: relative } }, options).then(() => true, () => false))) throw error;
+      await write();
+    }
   }
 
   override async readFile(path: string, options?: WaitOptions): Promise<string> {
@@ -340,7 +351,8 @@ export class LocalContainerEngine extends ContainerEngine {
     this.#container = await this.#docker.createContainer(spec);
     const { connection, logTail } = await attachAgent(this.#container);
     this.#agent = connection;
-    connection.onPort((event) => this.reportPort(event));
+    // Docker's embedded DNS listens on 127.0.0.11 inside containers on user-defined networks: not the sandbox's.
+    connection.onPort(({ port, state, address }) => address !== DOCKER_DNS && this.reportPort({ port, state }));
     connection.onClose(() => this.#lost());
     await this.#container.start();
     await connection.ready.catch((error: unknown) => {
@@ -417,16 +429,28 @@ export class LocalContainerEngine extends ContainerEngine {
    * caller asked for: the kernel's out-of-memory killer (the exit event carries
    * the memory cgroup's kill count), or the container itself stopping under it.
    */
-  #explainExit(code: number, oomKills: number | undefined, lost: boolean): string | undefined {
+  async #explainExit(code: number, oomKills: number | undefined, lost: boolean): Promise<string | undefined> {
     if (lost) {
       return this.status === 'ready' || this.status === 'failed'
         ? 'The sandbox stopped while the process ran (its container was killed or removed). Start a new session to run again.'
         : undefined;
     }
+    // The agent reads cgroup v2's count; on a cgroup v1 host the sandbox's own memory cgroup says it.
+    if (oomKills === undefined && code === 137 && this.status === 'ready') oomKills = await this.#cgroupOomKills();
     if (oomKills === undefined || oomKills <= this.#oomKills) return undefined;
     this.#oomKills = oomKills;
     if (code !== 137) return undefined;
     return `Out of memory: the process went past the sandbox's ${formatBytes(this.#limits.memoryBytes)} limit and was killed (exit 137). Use less memory, or raise limits.memoryBytes.`;
+  }
+
+  /** `oom_kill` of the sandbox's memory cgroup (v2 memory.events, else v1 memory.oom_control). */
+  async #cgroupOomKills(): Promise<number | undefined> {
+    const reader = await this.exec('sh', ['-c', 'cat /sys/fs/cgroup/memory.events 2>/dev/null || cat /sys/fs/cgroup/memory/memory.oom_control']);
+    let text = '';
+    reader.stdout.subscribe((chunk) => (text += chunk));
+    await reader.exit;
+    const kills = Number(/^oom_kill (\d+)$/m.exec(text)?.[1]);
+    return Number.isFinite(kills) ? kills : undefined;
   }
 
   async #planDevServer(signal: AbortSignal): Promise<string | undefined> {

@@ -27,10 +27,11 @@ export interface ChannelHandler {
   lost(error: Error): void;
 }
 
-/** A TCP port that began or stopped listening in the sandbox. */
-export interface PortEvent {
+/** A TCP port that began or stopped listening in the sandbox, and the address the agent saw it on. */
+export interface AgentPortEvent {
   port: number;
   state: 'open' | 'closed';
+  address: string | undefined;
 }
 
 /** Most channels the agent serves at once. */
@@ -76,7 +77,7 @@ export class AgentConnection {
   readonly #decoder = new FrameDecoder();
   readonly #pending = new Map<number, { resolve: (response: AgentResponse) => void; reject: (error: Error) => void }>();
   readonly #channels = new Map<number, { channel: AgentChannel; handler: ChannelHandler }>();
-  readonly #portListeners = new Set<(event: PortEvent) => void>();
+  readonly #portListeners = new Set<(event: AgentPortEvent) => void>();
   readonly #closeListeners = new Set<(error: Error) => void>();
   #nextId = 1;
   #nextChannel = 1;
@@ -146,7 +147,7 @@ export class AgentConnection {
   }
 
   /** Listens to port events; returns the function that stops listening. */
-  onPort(listener: (event: PortEvent) => void): () => void {
+  onPort(listener: (event: AgentPortEvent) => void): () => void {
     this.#portListeners.add(listener);
     return () => this.#portListeners.delete(listener);
   }
@@ -220,9 +221,9 @@ export class AgentConnection {
     const name = message['event'];
     if (name === 'ready') return this.#ready.resolve(message);
     if (name === 'port') {
-      const { port, state } = message;
+      const { port, state, address } = message;
       if (!isPort(port) || (state !== 'open' && state !== 'closed')) throw new ProtocolError('The agent sent a malformed port event.');
-      for (const listener of this.#portListeners) listener({ port, state });
+      for (const listener of this.#portListeners) listener({ port, state, address: typeof address === 'string' ? address : undefined });
       return;
     }
     const channel = message['channel'];

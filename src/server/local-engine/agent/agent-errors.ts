@@ -30,6 +30,17 @@ export class AgentRequestError extends Error {
   }
 }
 
+/** The agent's reason, without the path it repeats, in the project's words ("outside the workspace"). */
+function invalidPathReason(message: string): string {
+  const reason = message
+    .replace(/^"(?:[^"\\]|\\.)*":\s*/, '')
+    .replace(/^"(?:[^"\\]|\\.)*"\s+(?=is |leads |contains |goes )/, 'it ')
+    .replace(/(outside|out of) \/workspace/g, 'outside the workspace')
+    .replace(/\.$/, '');
+  // A symlink the agent would not follow without saying where it leads: say why it matters.
+  return /symlink/.test(reason) && !/outside/.test(reason) ? `${reason}; symlinks are not followed where they could lead outside the workspace` : reason;
+}
+
 /** `Error` with Node's `code`, as `net.connect` fails: the preview proxy answers 502 for it. */
 export class ConnectRefusedError extends Error {
   readonly code = 'ECONNREFUSED';
@@ -46,7 +57,9 @@ export function sandboxError(error: unknown, path?: string, what = 'The sandbox 
     case 'FILE_NOT_FOUND':
       return new FileNotFoundError(where);
     case 'INVALID_PATH':
-      return new InvalidPathError(where, error.message.replace(/\.$/, ''));
+      // A symlink loop names nothing, as for every other engine (and the shell): not found.
+      if (/too many levels of symlinks/.test(error.message)) return new FileNotFoundError(where);
+      return new InvalidPathError(where, invalidPathReason(error.message));
     case 'LIMIT_EXCEEDED':
       return new LimitExceededError(error.message);
     case 'SPAWN_FAILED':

@@ -6,6 +6,9 @@
 import type { ProcessHandle, ProcessSignal, TerminalSize } from '../../../engine/container-engine.js';
 import { OutputSubject } from '../../../engine/observable.js';
 import { deadline, raceSignal, type WaitOptions } from '../../../engine/wait.js';
+
+/** How long the reason for an exit may take to find before the exit is reported without it. */
+const EXPLAIN_WITHIN_MS = 5000;
 import { sandboxError } from './agent-errors.js';
 import type { AgentChannel, AgentConnection } from './agent-connection.js';
 
@@ -20,7 +23,7 @@ export interface AgentProcessSpec {
    * Says why the process ended when its code alone would puzzle a reader: from
    * the exit event's `oomKills`, or `undefined` when the connection was lost.
    */
-  explainExit: (code: number, oomKills: number | undefined, lost: boolean) => string | undefined;
+  explainExit: (code: number, oomKills: number | undefined, lost: boolean) => Promise<string | undefined>;
 }
 
 /** Spawns a process; resolves once it runs (rejects with ProcessError when it cannot start). */
@@ -69,16 +72,17 @@ export class AgentProcess implements ProcessHandle {
     };
     let settle!: (code: number) => void;
     this.exit = new Promise<number>((resolve) => (settle = resolve));
-    const finish = (code: number, oomKills: number | undefined, lost: boolean) => {
+    const finish = async (code: number, oomKills: number | undefined, lost: boolean) => {
       if (this.#exited) return;
       this.#exited = true;
+      this.channel.release();
       emit(1, new Uint8Array(), true);
       emit(2, new Uint8Array(), true);
       // The exit code stays the contract's (137 after SIGKILL); the reader also gets the reason, last in the output.
-      const note = spec.explainExit(code, oomKills, lost);
+      // Bounded: a sandbox in trouble must not hold back the exit itself.
+      const note = await raceSignal(spec.explainExit(code, oomKills, lost), AbortSignal.timeout(EXPLAIN_WITHIN_MS)).catch(() => undefined);
       const newline = this.#tty ? '\r\n' : '\n';
       if (note) emit(this.#tty ? 1 : 2, new TextEncoder().encode(`${newline}[code-sandbox] ${note}${newline}`), true);
-      this.channel.release();
       for (const subject of [this.stream, this.stdout, this.stderr]) subject.complete();
       settle(code);
     };
@@ -91,9 +95,9 @@ export class AgentProcess implements ProcessHandle {
         if (event['event'] !== 'exit') return;
         const code = event['code'];
         const oomKills = event['oomKills'];
-        finish(typeof code === 'number' ? code : 137, typeof oomKills === 'number' ? oomKills : undefined, false);
+        void finish(typeof code === 'number' ? code : 137, typeof oomKills === 'number' ? oomKills : undefined, false);
       },
-      lost: () => finish(137, undefined, true),
+      lost: () => void finish(137, undefined, true),
     });
   }
 
