@@ -86,6 +86,13 @@ async function containerMemory(owner: string): Promise<number> {
   return percentile(values, 50);
 }
 
+/** Median resident memory of the sandbox agents (each container's PID 1) of an owner. */
+async function agentRss(owner: string): Promise<number> {
+  const ids = (await run('docker', ['ps', '-q', '--filter', `label=dev.code-sandbox.owner=${owner}`])).stdout.split('\n').filter(Boolean);
+  const { stdout } = await run('docker', ['inspect', '--format', '{{.State.Pid}}', ...ids]);
+  return percentile(stdout.split('\n').filter(Boolean).map((pid) => rss(Number(pid))), 50);
+}
+
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -180,6 +187,26 @@ async function main(): Promise<void> {
     });
     record('local exec round trip', 'ms', execValues, 'docker exec (CLI)', cliExec);
 
+    const writes = await sample(RUNS, () => local.writeFile('bench.txt', 'x'.repeat(1024)));
+    const cliWrites = await sample(RUNS, async () => {
+      await run('docker', ['exec', local.containerId!, 'sh', '-c', 'printf %1024s > /workspace/bench.txt']);
+    });
+    record('local file write (1 KiB)', 'ms', writes, 'docker exec sh -c "printf > file" (CLI)', cliWrites);
+
+    const tree = Object.fromEntries(Array.from({ length: 20 }, (_, d) => [`dir${d}`, {
+      directory: Object.fromEntries(Array.from({ length: 10 }, (_, f) => [`file${f}.js`, { file: { contents: `export const n = ${d * 10 + f};\n`.repeat(20) } }])),
+    }]));
+    const mounts = await sample(Math.min(RUNS, 10), () => local.mount(tree));
+    const staged = await mkdtemp(join(tmpdir(), 'bench-tree-'));
+    for (const [dir, { directory }] of Object.entries(tree)) {
+      mkdirSync(join(staged, dir));
+      for (const [name, { file }] of Object.entries(directory)) writeFileSync(join(staged, dir, name), file.contents);
+    }
+    const cliMounts = await sample(Math.min(RUNS, 10), async () => {
+      await run('sh', ['-c', `tar -C ${staged} -c . | docker exec -i ${local.containerId!} tar -x -C /workspace`]);
+    });
+    record('local mount of a 200-file tree', 'ms', mounts, 'tar | docker exec -i tar -x (CLI)', cliMounts);
+
     const tenMb = 10 * 1024 * 1024;
     const relay = await sample(5, async () => {
       const flood = await local.exec('node', ['-e', FLOOD(tenMb)]);
@@ -200,7 +227,7 @@ async function main(): Promise<void> {
   const remote = () => new RemoteContainerEngine({ url: server.url, WebSocket: WebSocket as unknown as WebSocketConstructor });
   try {
     const dockerRun = await sample(Math.min(RUNS, 10), async () => {
-      await run('docker', ['run', '--rm', IMAGE, 'echo', 'hi']);
+      await run('docker', ['run', '--rm', '--label', 'dev.code-sandbox.owner=bench', IMAGE, 'echo', 'hi']);
     });
     const firstOutput = async (): Promise<number> => {
       const engine = remote();
@@ -305,7 +332,8 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const denseRss = rss(dense.pid);
     const perContainer = await containerMemory('bench-density');
-    notes.push(`${DENSITY} idle sessions: orchestrator RSS ${mb(denseRss)} (${mb(baseRss)} with none), ${mb((denseRss - baseRss) / DENSITY)} per session in the orchestrator, median container memory ${mb(perContainer)}`);
+    const agents = await agentRss('bench-density');
+    notes.push(`${DENSITY} idle sessions: orchestrator RSS ${mb(denseRss)} (${mb(baseRss)} with none), ${mb((denseRss - baseRss) / DENSITY)} per session in the orchestrator, median container memory ${mb(perContainer)}, of which the agent (PID 1) ${mb(agents)}`);
     density = { sessions: DENSITY, orchestratorRss: denseRss, orchestratorRssIdle: baseRss, containerMedian: perContainer };
     await Promise.all(idle.map((session) => session.teardown()));
   } finally {

@@ -82,6 +82,7 @@ export class BrowserContainerEngine extends ContainerEngine {
   readonly #directory = `sandbox-${++engines}-${Math.random().toString(36).slice(2, 8)}`;
   #lease: WebContainerLease | undefined;
   readonly #processes = new Set<BrowserProcess>();
+  #stopPortEvents: (() => void) | undefined;
 
   /** Takes the options; nothing is loaded or booted until `boot()`. */
   constructor(options: BrowserContainerEngineOptions = {}) {
@@ -110,6 +111,8 @@ export class BrowserContainerEngine extends ContainerEngine {
       this.#lease = await leaseWebContainer(api, bootOptions, signal);
       await raceSignal(this.#lease.instance.fs.mkdir(this.#directory, { recursive: true }), signal);
       if (!this.#booting()) throw new EngineStateError('The engine was torn down while it booted; create a new engine.');
+      // The WebContainer is the page's: its ports are every engine's on the page.
+      this.#stopPortEvents = this.#lease.instance.on('port', (port, type, url) => this.reportPort({ port, state: type === 'open' ? 'open' : 'closed', url }));
       this.setStatus('ready');
     } catch (error) {
       this.#lease?.release();
@@ -123,6 +126,7 @@ export class BrowserContainerEngine extends ContainerEngine {
   override async teardown(): Promise<void> {
     if (this.status === 'torn-down' || this.status === 'tearing-down') return;
     this.setStatus('tearing-down');
+    this.#stopPortEvents?.();
     const lease = this.#lease;
     this.#lease = undefined;
     for (const process of this.#processes) await process.kill('SIGKILL');
@@ -205,7 +209,11 @@ export class BrowserContainerEngine extends ContainerEngine {
     return followInstall(command === undefined ? undefined : { command, process: await this.#shell(command) }, options, signal);
   }
 
-  /** Starts the dev server and resolves on its `server-ready` event for the port in `PORT`. */
+  /**
+   * Starts the dev server and resolves on its `server-ready` event for the port
+   * in `PORT` (one WebContainer serves every engine on the page, so a port this
+   * engine was not given may be another engine's server).
+   */
   override async startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
     const instance = this.#ready('start a dev server');
     const lease = this.#lease!;

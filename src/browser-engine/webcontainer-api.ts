@@ -56,6 +56,8 @@ export interface WebContainerInstance {
   readonly workdir: string;
   spawn(command: string, args: string[], options?: WebContainerSpawnOptions): Promise<WebContainerProcess>;
   on(event: 'server-ready', listener: (port: number, url: string) => void): () => void;
+  /** A port began (`open`) or stopped (`close`) listening; `url` previews it. */
+  on(event: 'port', listener: (port: number, type: 'open' | 'close', url: string) => void): () => void;
   mount(tree: FileSystemTree, options?: { mountPoint?: string }): Promise<void>;
   teardown(): void;
 }

@@ -7,6 +7,7 @@
 import { EngineStateError } from './errors.js';
 import type { DirEntry, FileSystemTree } from './file-system-tree.js';
 import type { Observable } from './observable.js';
+import { PortWatch, type PortEvent } from './ports.js';
 import type { WaitOptions } from './wait.js';
 
 /** The seed's process output: everything the process prints, and its exit code. */
@@ -99,6 +100,21 @@ export type EngineStatus = 'idle' | 'booting' | 'ready' | 'failed' | 'tearing-do
 export abstract class ContainerEngine {
   #status: EngineStatus = 'idle';
   #failure: unknown;
+  readonly #ports = new PortWatch();
+
+  /**
+   * Ports that begin or stop listening in the sandbox, on any address and any
+   * number (a dev server on 127.0.0.1:3111 counts). Changes from the moment of
+   * subscribing; `openPorts` says what is open already.
+   */
+  get ports(): Observable<PortEvent> {
+    return this.#ports;
+  }
+
+  /** The ports listening in the sandbox now, in the order they opened. */
+  get openPorts(): number[] {
+    return this.#ports.open;
+  }
 
   /** Where the engine is in its life. */
   get status(): EngineStatus {
@@ -140,10 +156,16 @@ export abstract class ContainerEngine {
   /** Starts the dev server and resolves once it answers HTTP. */
   abstract startDevServer(options?: DevServerOptions): Promise<DevServer>;
 
+  /** Records that a port opened or closed in the sandbox (for implementations). */
+  protected reportPort(event: PortEvent): void {
+    this.#ports.report(event);
+  }
+
   /** Moves the engine to a new status, with the cause when it is `failed` (for implementations). */
   protected setStatus(status: EngineStatus, failure?: unknown): void {
     this.#status = status;
     if (status === 'failed') this.#failure = failure;
+    if (status === 'failed' || status === 'torn-down') this.#ports.clear();
   }
 
   /** Throws unless the engine is ready for `what` (for implementations). */

@@ -58,7 +58,9 @@ export type ServerMessage =
   | { t: 'out'; pid: number; seq: number; fd: 1 | 2; d: string }
   | { t: 'exit'; pid: number; seq: number; code: number }
   | { t: 'pong'; n: number }
-  | { t: 'error'; error: WireError; id?: number };
+  | { t: 'error'; error: WireError; id?: number }
+  /** A TCP port began or stopped listening in the sandbox (also sent for each open port after hello); `url` previews it. */
+  | { t: 'port'; port: number; state: 'open' | 'closed'; url: string };
 
 /** What the results of requests look like. */
 export interface ExecResult {

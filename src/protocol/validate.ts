@@ -185,6 +185,11 @@ export function validateServerMessage(value: unknown): ServerMessage {
       return { t: 'exit', pid: pid(message['pid']), seq: integer(message['seq'], 'seq', 0, Number.MAX_SAFE_INTEGER), code: integer(message['code'], 'code', -1, 255) };
     case 'pong':
       return { t: 'pong', n: integer(message['n'], 'n', 0, Number.MAX_SAFE_INTEGER) };
+    case 'port': {
+      const state = message['state'];
+      if (state !== 'open' && state !== 'closed') fail('port.state must be "open" or "closed"');
+      return { t: 'port', port: integer(message['port'], 'port', 1, 65535), state, url: string(message['url'], 'url', 2048) };
+    }
     case 'error': {
       const id = optional(message['id'], (value) => integer(value, 'id', 0, Number.MAX_SAFE_INTEGER));
       return { t: 'error', error: error(message['error']), ...(id !== undefined && { id }) };

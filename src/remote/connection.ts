@@ -46,6 +46,8 @@ export interface ConnectionOptions {
   heartbeat?: number;
   /** Process output and exits. */
   onEvent(message: Extract<ServerMessage, { t: 'out' | 'exit' }>): void;
+  /** A port opened or closed in the sandbox. */
+  onPort(message: Extract<ServerMessage, { t: 'port' }>): void;
   /** The last sequence number seen per process, sent when resuming. */
   resumeState(): Record<string, number>;
   /** The connection is gone for good (session ended, token refused, reconnects exhausted). */
@@ -219,6 +221,9 @@ export class Connection {
       case 'out':
       case 'exit':
         this.#options.onEvent(message);
+        return;
+      case 'port':
+        this.#options.onPort(message);
         return;
       case 'pong':
       case 'hello':

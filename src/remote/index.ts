@@ -34,6 +34,7 @@ export type { DirEntry, DirectoryNode, FileNode, FileSystemTree, SymlinkNode } f
 export { collectText } from '../engine/observable.js';
 export type { Observable, Observer, OutputSubject, Subscription } from '../engine/observable.js';
 export { WORKSPACE } from '../engine/paths.js';
+export type { PortEvent } from '../engine/ports.js';
 export { inferStack } from '../engine/stack.js';
 export type { Stack } from '../engine/stack.js';
 export type { WaitOptions } from '../engine/wait.js';

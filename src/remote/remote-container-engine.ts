@@ -102,6 +102,7 @@ export class RemoteContainerEngine extends ContainerEngine {
           if (process) process.receive(message);
           else this.#early.set(message.pid, [...(this.#early.get(message.pid) ?? []), message]);
         },
+        onPort: ({ port, state, url }) => this.reportPort({ port, state, url }),
         resumeState: () => Object.fromEntries([...this.#processes].map(([pid, process]) => [String(pid), process.lastSeq])),
         onFinalClose: (error) => {
           this.#lost = error;

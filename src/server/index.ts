@@ -3,7 +3,7 @@
  * machine's container runtime.
  */
 export { LocalContainerEngine } from './local-engine/local-container-engine.js';
-export type { Endpoint, LocalContainerEngineOptions } from './local-engine/local-container-engine.js';
+export type { LocalContainerEngineOptions, LocalProcess } from './local-engine/local-container-engine.js';
 export { OWNER_LABEL } from './local-engine/container-spec.js';
 export { readSeccompProfile, SECCOMP_PROFILE_PATH } from './local-engine/seccomp.js';
 export type { SandboxLimits } from './local-engine/container-spec.js';

@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import { collectText } from '../../src/engine/observable.js';
 import { createOrchestrator, type LocalContainerEngine } from '../../src/server/index.js';
 import { ensureSandboxNetwork, SANDBOX_NETWORK } from '../../src/server/local-engine/sandbox-network.js';
-import { rejectionOf } from '../contract/helpers.js';
+import { rejectionOf, until } from '../contract/helpers.js';
 import { hostileEngine, printedSoFar, probe, run, sh } from '../hostile/support.js';
 import { remoteEngine, startOrchestrator, testOwner } from './support/orchestrator.js';
 
@@ -120,6 +120,65 @@ describe('hostile sandbox: privileges and secrets', function () {
     } finally {
       await doomed.teardown();
     }
+  });
+});
+
+describe('hostile sandbox: against its agent', function () {
+  this.timeout(120_000);
+  let engine: LocalContainerEngine;
+  let neighbour: LocalContainerEngine;
+
+  before(async () => {
+    engine = hostileEngine('agent');
+    neighbour = hostileEngine('agent-neighbour');
+    await Promise.all([engine.boot(), neighbour.boot()]);
+  });
+  after(() => Promise.all([engine?.teardown(), neighbour?.teardown()]));
+
+  /** The sandbox still serves files and processes, and so does another one. */
+  async function bothServe(): Promise<void> {
+    await engine.writeFile('alive.txt', 'yes');
+    expect(await engine.readFile('alive.txt')).to.equal('yes');
+    expect(await sh(engine, 'echo ok')).to.deep.equal({ code: 0, text: 'ok\n' });
+    expect(await sh(neighbour, 'echo neighbour')).to.deep.equal({ code: 0, text: 'neighbour\n' });
+  }
+
+  it('cannot write protocol frames into the agent\'s stream, and garbage it prints is only output', async () => {
+    // The agent's stdout is the server's stream: its descriptors are closed to the sandbox's processes (not dumpable).
+    const forged = await sh(engine, 'printf "\\0\\0\\0\\5\\1{}{}" > /proc/1/fd/1 && echo WROTE || echo refused; ls -l /proc/1/fd/ 2>&1 | head -3');
+    expect(forged.text).to.contain('refused').and.not.to.contain('WROTE');
+    // Bytes shaped like frames, printed by a process, are its output and nothing else.
+    const garbage = await engine.exec('node', ['-e', 'process.stdout.write(Buffer.from([0, 0, 0, 12, 1, 123, 34, 105, 100, 34, 58, 49, 125, 255, 0, 9]))']);
+    const printed = await collectText(garbage.stream);
+    expect(await garbage.exit).to.equal(0);
+    expect(printed.length).to.be.greaterThan(0);
+    expect(engine.status).to.equal('ready');
+    await bothServe();
+  });
+
+  it('keeps serving, and keeps its neighbour served, while a process floods its output', async () => {
+    const flood = await engine.exec('sh', ['-c', 'yes flooding the server']);
+    let flooded = 0;
+    flood.stream.subscribe((chunk) => (flooded += chunk.length));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await bothServe();
+    await flood.kill('SIGKILL');
+    expect(await flood.exit).to.equal(137);
+    expect(flooded).to.be.greaterThan(1024 * 1024);
+  });
+  it('cannot kill its PID 1 (the agent): KILL, STOP, INT, HUP, QUIT and SEGV do nothing; TERM ends only its own sandbox', async () => {
+    const { text } = await sh(engine, 'for s in KILL STOP INT HUP QUIT SEGV USR1; do kill -s $s 1 2>&1; done; sleep 0.3; cat /proc/1/comm');
+    expect(text).to.contain('code-sandbox-ag');
+    expect(engine.status).to.equal('ready');
+    await bothServe();
+    // SIGTERM is docker stop's signal: PID 1 shuts its sandbox down, as a process may end its own sandbox. Only its own.
+    const stopper = await engine.exec('sh', ['-c', 'kill -s TERM 1; sleep 30']);
+    let printed = '';
+    stopper.stream.subscribe((chunk) => (printed += chunk));
+    expect(await stopper.exit).to.equal(137);
+    expect(printed).to.contain('The sandbox stopped while the process ran');
+    await until('the engine to fail', async () => engine.status === 'failed');
+    expect(await sh(neighbour, 'echo neighbour')).to.deep.equal({ code: 0, text: 'neighbour\n' });
   });
 });
 

@@ -4,7 +4,8 @@ import { expect } from 'chai';
 import type { ContainerEngine } from '../../src/index.js';
 import { LocalContainerEngine, OWNER_LABEL, SECCOMP_PROFILE_PATH } from '../../src/server/index.js';
 import { containerEngineContract } from '../contract/container-engine.contract.js';
-import { rejectionOf, waitForText } from '../contract/helpers.js';
+import { once } from 'node:events';
+import { rejectionOf, until, waitForText } from '../contract/helpers.js';
 import { collectText } from '../../src/engine/observable.js';
 import { containers, IMAGE, run, testOwner } from './support/orchestrator.js';
 
@@ -93,17 +94,44 @@ describe('LocalContainerEngine', function () {
   it('times out a dev server that never listens, with its output', async () => {
     const error = await rejectionOf(() => engine.startDevServer({ command: 'echo waiting; sleep 60', timeout: 1500 }));
     expect(error).to.have.property('code', 'DEV_SERVER_FAILED');
-    expect(error.message).to.contain('0.0.0.0').and.to.contain('waiting');
+    expect(error.message).to.contain('did not answer HTTP').and.to.contain('no port is listening').and.to.contain('waiting');
   });
 
-  it('runs with no network when asked, and says why a dev server cannot start', async () => {
+  it('finds a dev server on any port and address, whatever PORT said, and reports the port opening and closing', async () => {
+    const events: unknown[] = [];
+    const subscription = engine.ports.subscribe((event) => events.push(event));
+    await engine.writeFile('loopback.js', "require('http').createServer((req, res) => res.end('on ' + req.headers.host)).listen(3111, '127.0.0.1')");
+    const server = await engine.startDevServer({ command: 'node loopback.js', port: 3000 });
+    expect(server.port).to.equal(3111);
+    expect(engine.openPorts).to.include(3111);
+    expect(await (await fetch(server.url)).text()).to.match(/^on /);
+    await server.process.kill();
+    await server.process.exit;
+    await until('the port to close', async () => !engine.openPorts.includes(3111));
+    subscription.unsubscribe();
+    expect(events).to.deep.equal([{ port: 3111, state: 'open' }, { port: 3111, state: 'closed' }]);
+  });
+
+  it('connects to a port inside the sandbox, and refuses one nothing listens on', async () => {
+    const server = await engine.exec('node', ['-e', "require('net').createServer((s) => s.pipe(s)).listen(4999, '127.0.0.1', () => console.log('listening'))"]);
+    await waitForText(server.stream, (text) => text.includes('listening'));
+    const socket = await engine.connect(4999);
+    socket.write('echo through the agent');
+    const [echoed] = (await once(socket, 'data')) as [Buffer];
+    expect(echoed.toString()).to.equal('echo through the agent');
+    socket.destroy();
+    await server.kill('SIGKILL');
+    expect(await rejectionOf(() => engine.connect(4999))).to.have.property('code', 'ECONNREFUSED');
+  });
+
+  it('runs with no network when asked, and still serves a dev server through the agent', async () => {
     const offline = localEngine({ network: 'none' });
     await offline.boot();
     try {
       const probe = await offline.exec('sh', ['-c', 'cat /sys/class/net/*/operstate 2>/dev/null | wc -l; ls /sys/class/net']);
       expect((await collectText(probe.stream)).trim().split('\n').pop()).to.equal('lo');
-      const error = await rejectionOf(() => offline.startDevServer({ command: 'true' }));
-      expect(error.message).to.contain('network "bridge"');
+      const server = await offline.startDevServer({ command: `node -e "require('http').createServer((q, s) => s.end('offline')).listen(8123, '127.0.0.1')"` });
+      expect(await (await fetch(server.url)).text()).to.equal('offline');
     } finally {
       await offline.teardown();
     }

@@ -10,6 +10,7 @@ import { CLOSE, PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import type { Orchestrator } from '../../src/server/index.js';
 import { containers, IMAGE, remoteEngine, startOrchestrator, testOwner } from './support/orchestrator.js';
 import { until } from '../contract/helpers.js';
+import { WINDOW as AGENT_WINDOW } from '../../src/server/local-engine/agent/flow-control.js';
 
 const run = promisify(execFile);
 
@@ -166,8 +167,9 @@ describe('orchestrator', function () {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const held = session.bufferedOutput;
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    // Never acknowledged: the process was paused at the limit and holds still.
-    expect(held).to.be.at.most(limit + 2 * 65536);
+    // Never acknowledged: the process was paused at the limit and holds still (past it by at
+    // most what the sandbox's agent had in flight: one flow-control window).
+    expect(held).to.be.at.most(limit + AGENT_WINDOW + 2 * 65536);
     expect(session.bufferedOutput).to.equal(held);
     socket.close();
     await assertOthersServed();
@@ -178,7 +180,7 @@ describe('orchestrator', function () {
       'server.js': {
         file: {
           contents: `const http = require('http');
-            const server = http.createServer((req, res) => res.end('preview ' + req.headers.host));
+            const server = http.createServer((req, res) => res.end('preview ' + req.headers.host + ' for ' + req.headers['x-forwarded-host']));
             server.on('upgrade', (req, socket) => {
               socket.write('HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n\\r\\n');
               socket.end('upgraded');
@@ -190,7 +192,8 @@ describe('orchestrator', function () {
     const server = await healthy.startDevServer({ command: 'node server.js' });
     expect(server.url).to.match(/^http:\/\/[0-9a-f]{20}-3000\.localhost:\d+\/$/);
     const response = await fetch(server.url);
-    expect(await response.text()).to.equal(`preview ${new URL(server.url).host}`);
+    // The dev server sees the Host it would see locally (host checks pass); the preview's host is forwarded.
+    expect(await response.text()).to.equal(`preview localhost:3000 for ${new URL(server.url).host}`);
     const { connect: netConnect } = await import('node:net');
     const port = Number(new URL(url).port);
     const raw = netConnect(port, '127.0.0.1');
@@ -202,7 +205,7 @@ describe('orchestrator', function () {
     expect(upgraded).to.contain('101 Switching Protocols').and.to.contain('upgraded');
     const unknown = await fetch(`http://0123456789abcdef0123-3000.localhost:${port}/`);
     expect(unknown.status).to.equal(404);
-    // Reached at the container's address on the sandbox network: no host port is opened for it.
+    // Reached through the sandbox's agent: no host port is opened for it.
     const container = orchestrator.sessions.get(healthy.sessionId!)!.engine.containerId!;
     expect((await run('docker', ['port', container])).stdout.trim()).to.equal('');
     await server.process.kill();

@@ -4,6 +4,7 @@
  * writable tmpfs for the workspace, tmp and home, pids/memory/CPU limits).
  */
 import type Docker from 'dockerode';
+import { AGENT_MOUNT, AGENT_PATH } from './agent/agent-volume.js';
 
 /** Resource limits of one sandbox. */
 export interface SandboxLimits {
@@ -33,9 +34,6 @@ export const DEFAULT_LIMITS: Required<SandboxLimits> = {
   workspaceInodes: 262_144,
 };
 
-/** Ports published by default: the usual dev server ports (Node, Vite, Python, others). */
-export const DEFAULT_PORTS = [3000, 5173, 8000, 8080];
-
 /** Where HOME points inside the sandbox (a tmpfs, since the root is read-only). */
 export const SANDBOX_HOME = '/home/sandbox';
 
@@ -43,9 +41,8 @@ export interface ContainerSpecInput {
   image: string;
   user: string;
   network: string;
-  ports: number[];
-  /** Whether `ports` are published on the host's 127.0.0.1. */
-  publish: boolean;
+  /** The volume holding the agent binary (see agent-volume.ts), mounted read-only. */
+  agentVolume: string;
   limits: Required<SandboxLimits>;
   env: Record<string, string>;
   labels: Record<string, string>;
@@ -62,8 +59,6 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
     HOME: SANDBOX_HOME,
     PATH: '/workspace/node_modules/.bin:/workspace/.venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     TERM: 'xterm-256color',
-    PORT: String(input.ports[0] ?? 3000),
-    HOST: '0.0.0.0',
     NPM_CONFIG_UPDATE_NOTIFIER: 'false',
     NPM_CONFIG_FUND: 'false',
     PIP_DISABLE_PIP_VERSION_CHECK: '1',
@@ -73,15 +68,23 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
   return {
     ...(input.name && { name: input.name }),
     Image: input.image,
-    // PID 1 is Docker's init (it reaps orphans); the sandbox idles until execs arrive.
-    Cmd: ['sleep', 'infinity'],
+    // PID 1 is the agent: it runs processes, moves files and forwards connections over
+    // its stdin/stdout, attached before start; it reaps orphans, so no Docker init.
+    Entrypoint: [AGENT_PATH],
+    Cmd: [],
+    OpenStdin: true,
+    StdinOnce: false,
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
     User: input.user,
     WorkingDir: '/workspace',
     Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
     Labels: input.labels,
-    ExposedPorts: input.publish ? Object.fromEntries(input.ports.map((port) => [`${port}/tcp`, {}])) : {},
     HostConfig: {
-      Init: true,
+      Init: false,
+      Mounts: [{ Type: 'volume', Source: input.agentVolume, Target: AGENT_MOUNT, ReadOnly: true }],
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges', ...(input.seccompProfile ? [`seccomp=${input.seccompProfile}`] : [])],
       ReadonlyRootfs: true,
@@ -96,9 +99,6 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
       NanoCpus: Math.round(input.limits.cpus * 1e9),
       PidsLimit: input.limits.pids,
       NetworkMode: input.network,
-      PortBindings: input.publish
-        ? Object.fromEntries(input.ports.map((port) => [`${port}/tcp`, [{ HostIp: '127.0.0.1', HostPort: '' }]]))
-        : {},
     },
   };
 }

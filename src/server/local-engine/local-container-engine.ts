@@ -1,8 +1,11 @@
 /**
- * The engine on the Docker Engine API: one hardened container per engine, files
- * moved through exec (tar in, cat out), never through host bind mounts. Works
- * against Docker and against Podman's Docker-compatible socket (`DOCKER_HOST`).
+ * The engine on the Docker Engine API: one hardened container per engine, whose
+ * PID 1 is the sandbox agent. Processes, files and connections to the sandbox's
+ * ports all go through the agent's one attach stream (no `docker exec`, no
+ * published ports, no host bind mounts). Works against Docker and against
+ * Podman's Docker-compatible socket (`DOCKER_HOST`).
  */
+import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import {
   ContainerEngine,
@@ -11,29 +14,27 @@ import {
   type ExecOptions,
   type InstallOptions,
 } from '../../engine/container-engine.js';
-import {
-  DevServerError,
-  EngineStateError,
-  EngineUnavailableError,
-  FileNotFoundError,
-  InvalidPathError,
-  LimitExceededError,
-  ProcessError,
-} from '../../engine/errors.js';
+import { DevServerError, EngineStateError, EngineUnavailableError, InvalidPathError, LimitExceededError } from '../../engine/errors.js';
 import { contentBytes, type DirEntry, type FileSystemTree, type TreeEntry } from '../../engine/file-system-tree.js';
-import { tap } from 'rxjs';
-import { keepTail, OutputSubject } from '../../engine/observable.js';
-import { absoluteInWorkspace, checkSymlinkTarget, WORKSPACE, workspaceEntries, workspaceFilePath, workspaceRelative } from '../../engine/paths.js';
+import { checkSymlinkTarget, workspaceEntries, workspaceFilePath, workspaceRelative } from '../../engine/paths.js';
 import { checkExec, followInstall, killOnAbort } from '../../engine/process-options.js';
 import { planDevServer, planInstall } from '../../engine/stack.js';
-import { abortReason, deadline, raceSignal, sleep, throwIfAborted, type WaitOptions } from '../../engine/wait.js';
-import { containerSpec, DEFAULT_LIMITS, DEFAULT_PORTS, OWNER_LABEL, type SandboxLimits } from './container-spec.js';
-import { startLocalProcess, type LocalProcess } from './local-process.js';
-export type { LocalProcess } from './local-process.js';
-import { runToEnd, type RunResult } from './run-to-end.js';
+import { deadline, raceSignal, type WaitOptions } from '../../engine/wait.js';
+import { AgentRequestError, sandboxError } from './agent/agent-errors.js';
+import type { AgentConnection } from './agent/agent-connection.js';
+import { spawnAgentProcess, type AgentProcess } from './agent/agent-process.js';
+import { connectAgentSocket } from './agent/agent-socket.js';
+import { agentVolume } from './agent/agent-volume.js';
+import { attachAgent } from './agent/attach-agent.js';
+import { MAX_BODY_BYTES } from './agent/frames.js';
+import { containerSpec, DEFAULT_LIMITS, OWNER_LABEL, type SandboxLimits } from './container-spec.js';
+import { followDevServer, waitForHttp } from './dev-server.js';
+import { forwardPort, type PortForwarder } from './port-forwarder.js';
 import { defaultSeccompProfile } from './seccomp.js';
-import { DELETE, EXIT, OOM_EVENTS, PRCTL_SYSCALL, READ_DIR, READ_FILE, shell, TAR_OUT, UNTAR } from './sandbox-scripts.js';
-import { foldersWritten, packEntries } from './workspace-tar.js';
+import { packEntries } from './workspace-tar.js';
+
+/** A process in a local sandbox. */
+export type LocalProcess = AgentProcess;
 
 /** Options of `new LocalContainerEngine(...)`. */
 export interface LocalContainerEngineOptions {
@@ -41,18 +42,11 @@ export interface LocalContainerEngineOptions {
   image: string;
   /** A dockerode client; by default one for `DOCKER_HOST`, else the local Docker socket. */
   docker?: Docker;
-  /** `bridge` (default: egress for installs, published dev server ports) or `none` (no network at all). */
-  network?: string;
-  /** Container ports dev servers may use (default 3000, 5173, 8000, 8080). */
-  ports?: number[];
   /**
-   * How dev servers are reached: `published` (default) publishes `ports` on the
-   * host's 127.0.0.1, which works wherever Docker runs; `container` reaches them
-   * at the container's own address on its network, which needs this process on
-   * the Docker host itself and opens no host port (the orchestrator's choice on
-   * its sandbox network; a faster start too).
+   * `bridge` (default: egress for installs) or `none` (no network at all). Dev
+   * servers are reached through the agent either way.
    */
-  reach?: 'published' | 'container';
+  network?: string;
   /** Resource limits; see `SandboxLimits` for the defaults. */
   limits?: SandboxLimits;
   /** `uid:gid` processes run as (default `1000:1000`; never root). */
@@ -71,6 +65,8 @@ export interface LocalContainerEngineOptions {
    * without ptrace (see `defaultSeccompProfile`), else the daemon's default.
    */
   seccompProfile?: string;
+  /** The agent binary on this host (default: `CODE_SANDBOX_AGENT`, else where `scripts/setup.sh agent` builds it). */
+  agentBinary?: string;
   /** Default boot timeout in ms (default 60 s). */
   bootTimeout?: number;
   /** Default install timeout in ms (default 10 min). */
@@ -79,19 +75,12 @@ export interface LocalContainerEngineOptions {
   devServerTimeout?: number;
 }
 
-/** Where a sandbox's dev server port is reached from the engine's process. */
-export interface Endpoint {
-  host: string;
-  port: number;
-}
-
-function endpointUrl({ host, port }: Endpoint): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
-}
-
-const LOG_TAIL_BYTES = 4096;
-/** Bytes of folder paths one write may pass to the sandbox's check (exec arguments are bounded). */
-const MAX_FOLDER_ARGS = 1024 * 1024;
+/** The port a dev server is told to use (`PORT`) when the caller names none; it may listen anywhere. */
+const DEFAULT_DEV_PORT = 3000;
+/** The address of Docker's embedded DNS resolver inside a container. */
+const DOCKER_DNS = '127.0.0.11';
+/** Default deadline of one file operation. */
+const FILE_TIMEOUT = 120_000;
 
 /**
  * Runs a sandbox in a local Docker (or Podman) container.
@@ -110,16 +99,15 @@ export class LocalContainerEngine extends ContainerEngine {
   readonly #options: LocalContainerEngineOptions;
   readonly #docker: Docker;
   readonly #limits: Required<SandboxLimits>;
-  readonly #ports: number[];
   #container: Docker.Container | undefined;
+  #agent: AgentConnection | undefined;
   #creating: Promise<unknown> | undefined;
-  /** Where each dev server port is reached from here. */
-  readonly #endpoints = new Map<number, Endpoint>();
-  readonly #processes = new Set<LocalProcess>();
-  /** prctl's system call number in the image's architecture, for the exec subreaper. */
-  #prctlSyscall: number | undefined;
   /** Out-of-memory kills in the sandbox so far, to tell which SIGKILL exit was one. */
   #oomKills = 0;
+  /** Loopback listeners giving dev servers a `url` on this host, by sandbox port. */
+  readonly #forwarders = new Map<number, Promise<PortForwarder>>();
+  /** Runs before each request to the agent: a paused sandbox thaws on the first one. */
+  #beforeRequest: (() => Promise<void>) | undefined;
 
   constructor(options: LocalContainerEngineOptions) {
     super();
@@ -130,7 +118,6 @@ export class LocalContainerEngine extends ContainerEngine {
     this.#options = options;
     this.#docker = options.docker ?? new Docker();
     this.#limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.#ports = options.ports ?? DEFAULT_PORTS;
   }
 
   /** The container's id once booted (for operators and tests). */
@@ -157,20 +144,32 @@ export class LocalContainerEngine extends ContainerEngine {
   override async teardown(): Promise<void> {
     if (this.status === 'torn-down' || this.status === 'tearing-down') return;
     this.setStatus('tearing-down');
+    for (const forwarder of this.#forwarders.values()) void forwarder.then((running) => running.close(), () => undefined);
+    this.#forwarders.clear();
     await this.#removeContainer();
-    this.#processes.clear();
     this.setStatus('torn-down');
   }
 
   override async mount(files: FileSystemTree, options?: WaitOptions): Promise<void> {
     this.assertReady('mount files');
-    const entries = workspaceEntries(files);
-    await this.#untar(entries, options);
+    await this.#untar(workspaceEntries(files), options);
   }
 
   override async writeFile(path: string, content: string | Uint8Array, options?: WaitOptions): Promise<void> {
     this.assertReady('write a file');
-    await this.#untar([{ kind: 'file', path: workspaceFilePath(path), contents: content }], options);
+    const relative = workspaceFilePath(path);
+    const bytes = contentBytes(content);
+    this.#checkSize(path, bytes.byteLength);
+    const write = () => this.#request({ op: 'write-file', path, fields: { path: relative, maxBytes: this.#limits.fileBytes }, body: bytes, writes: true }, options);
+    try {
+      await write();
+    } catch (error) {
+      // A symlink at the path itself is replaced, never written through (as a file written over it in an editor);
+      // the delete refuses a symlink on the way, so then the first refusal stands.
+      if (!(error instanceof InvalidPathError) || !/symlink/.test(error.message)) throw error;
+      if (!(await this.#request({ op: 'delete', path, fields: { path: relative } }, options).then(() => true, () => false))) throw error;
+      await write();
+    }
   }
 
   override async readFile(path: string, options?: WaitOptions): Promise<string> {
@@ -179,44 +178,33 @@ export class LocalContainerEngine extends ContainerEngine {
 
   override async readFileBytes(path: string, options?: WaitOptions): Promise<Uint8Array> {
     this.assertReady('read a file');
-    const relative = workspaceFilePath(path);
-    const result = await this.#run(shell(READ_FILE, absoluteInWorkspace(relative), String(this.#limits.fileBytes)), options);
-    this.#throwFileError(result, path, 'read');
-    return new Uint8Array(result.stdout.buffer, result.stdout.byteOffset, result.stdout.byteLength);
+    const { body } = await this.#request({ op: 'read-file', path, fields: { path: workspaceFilePath(path), maxBytes: this.#limits.fileBytes } }, options);
+    return new Uint8Array(body ?? []);
   }
 
   override async deleteFile(path: string, options?: WaitOptions): Promise<void> {
     this.assertReady('delete a file');
-    const result = await this.#run(shell(DELETE, absoluteInWorkspace(workspaceFilePath(path))), options);
-    this.#throwFileError(result, path, 'delete');
+    await this.#request({ op: 'delete', path, fields: { path: workspaceFilePath(path) } }, options);
   }
 
   override async readdir(path: string, options?: WaitOptions): Promise<DirEntry[]> {
     this.assertReady('list a folder');
-    const result = await this.#run(shell(READ_DIR, absoluteInWorkspace(workspaceRelative(path))), options);
-    this.#throwFileError(result, path, 'list');
-    const kinds: Record<string, DirEntry['kind']> = { f: 'file', d: 'directory', l: 'symlink' };
-    return result.stdout
-      .toString('utf8')
-      .split('\0')
-      .filter(Boolean)
-      .map((line) => ({ name: line.slice(2), kind: kinds[line[0]!] ?? 'other' }))
-      .sort((a, b) => a.name.localeCompare(b.name));
+    const { result } = await this.#request({ op: 'readdir', path, fields: { path: workspaceRelative(path) } }, options);
+    return (result['entries'] as DirEntry[]).map(({ name, kind }) => ({ name, kind }));
   }
 
-  /** A tar archive of workspace paths (folders whole), e.g. to cache `node_modules`. */
+  /** A tar archive of workspace paths (folders whole), e.g. to cache `node_modules`; at most 64 MiB. */
   async exportArchive(paths: string[], options?: WaitOptions): Promise<Uint8Array> {
     this.assertReady('archive files');
     const relative = paths.map((path) => workspaceFilePath(path));
-    const result = await this.#run(shell(TAR_OUT, ...relative), options);
-    if (result.code !== 0) throw new ProcessError(`Archiving ${relative.join(', ')} failed (tar exited with ${result.code}): ${result.stderr.trim()}`);
-    return new Uint8Array(result.stdout.buffer, result.stdout.byteOffset, result.stdout.byteLength);
+    const { body } = await this.#request({ op: 'tar', fields: { paths: relative } }, options);
+    return new Uint8Array(body ?? []);
   }
 
   /** Unpacks a tar archive (such as one `exportArchive` made) into the workspace. */
   async importArchive(archive: Uint8Array, options?: WaitOptions): Promise<void> {
     this.assertReady('unpack files');
-    this.#checkUntar(await this.#run(shell(UNTAR), options, archive));
+    await this.#request({ op: 'untar', fields: { maxFileBytes: this.#limits.fileBytes }, body: archive, writes: true }, options);
   }
 
   /** Renames the container (a pooled container takes its session's name when claimed). */
@@ -243,31 +231,44 @@ export class LocalContainerEngine extends ContainerEngine {
     if (info.State.Paused) await this.#container!.unpause();
   }
 
+  /**
+   * Runs `thaw` before every request to the sandbox's agent (the orchestrator
+   * passes its session's thaw, so a frozen sandbox wakes on the first request).
+   */
+  beforeEachRequest(thaw: () => Promise<void>): void {
+    this.#beforeRequest = thaw;
+  }
+
   /** Whether the container is running (false once it stopped, is gone, or Docker cannot be reached). */
   async isRunning(): Promise<boolean> {
     return this.#container ? this.#container.inspect().then((info) => info.State.Running, () => false) : false;
   }
 
-  /** Where a dev server on `containerPort` is reached from this process, if that port is served. */
-  endpoint(containerPort: number): Endpoint | undefined {
-    return this.#endpoints.get(containerPort);
+  /**
+   * A TCP connection to `port` inside the sandbox (any address it listens on,
+   * 127.0.0.1 included), forwarded by the agent; rejects with an error whose
+   * `code` is `ECONNREFUSED` when nothing listens there.
+   */
+  async connect(port: number): Promise<Duplex> {
+    this.assertReady('connect to the sandbox');
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError(`connect() needs a TCP port (1 to 65535), not ${String(port)}.`);
+    await this.#beforeRequest?.();
+    return connectAgentSocket(this.#agent!, port);
   }
 
   override async exec(cmd: string, args: string[], options: ExecOptions = {}): Promise<LocalProcess> {
     this.assertReady('run a process');
     const killSignal = checkExec(cmd, args, options);
     const cwd = workspaceRelative(options.cwd ?? '');
-    const process = await startLocalProcess(this.#container!, {
+    await this.#beforeRequest?.();
+    const process = await spawnAgentProcess(this.#agent!, {
       cmd: [cmd, ...args],
-      workingDir: absoluteInWorkspace(cwd),
+      cwd,
       env: options.env ?? {},
       ...(options.terminal && { terminal: options.terminal }),
-      ...(this.#prctlSyscall && { prctlSyscall: this.#prctlSyscall }),
-      explainExit: (code) => this.#explainExit(code),
+      explainExit: (code, oomKills, lost) => this.#explainExit(code, oomKills, lost),
     });
     killOnAbort(process, killSignal);
-    this.#processes.add(process);
-    void process.exit.then(() => this.#processes.delete(process));
     return process;
   }
 
@@ -288,52 +289,59 @@ export class LocalContainerEngine extends ContainerEngine {
     return line ? { command: line, process: await this.exec('sh', ['-c', line]) } : undefined;
   }
 
+  /**
+   * Starts the dev server and resolves once a port it opened answers HTTP,
+   * whatever port that is and whatever address it binds (127.0.0.1 too);
+   * `port` is passed as `PORT` and tried first.
+   */
   override async startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
     this.assertReady('start a dev server');
-    const port = options.port ?? this.#ports[0]!;
-    if (this.#endpoints.size === 0) {
-      throw DevServerError.withLogs(`This sandbox has no network for a dev server (network "${this.#options.network ?? 'bridge'}"); create the engine with network "bridge" to run one.`, '');
-    }
-    if (!this.#endpoints.has(port)) {
-      throw DevServerError.withLogs(`Port ${port} is not served; use one of ${[...this.#endpoints.keys()].join(', ')} or add it to the engine's \`ports\`.`, '');
-    }
+    const hint = options.port ?? DEFAULT_DEV_PORT;
     const signal = deadline(options, this.#options.devServerTimeout ?? 60_000, 'Starting the dev server');
     const command = options.command ?? (await this.#planDevServer(signal));
     if (!command) {
       throw DevServerError.withLogs('Nothing to start: add a "dev" or "start" script to package.json, add a server.js or app.py, or pass `command`.', '');
     }
-    const server = await this.exec('sh', ['-c', command], { env: { PORT: String(port), ...options.env } });
-    const logs = new OutputSubject<string>();
-    // The server's logs reach callers through `logs`; its separate streams are not held for anyone.
-    for (const stream of [server.stdout, server.stderr]) stream.subscribe(() => undefined);
-    const forward = tap<string>({ next: (chunk) => logs.next(chunk), error: (error) => logs.error(error), complete: () => logs.complete() });
-    const tail = keepTail(server.stream.pipe(forward), LOG_TAIL_BYTES);
-    let exitCode: number | undefined;
-    void server.exit.then((code) => (exitCode = code));
+    const before = new Set(this.openPorts);
+    const server = await this.exec('sh', ['-c', command], { env: { PORT: String(hint), ...options.env } });
+    const { logs, tail, exitCode } = followDevServer(server);
     try {
-      const answering = await this.#waitForHttp(port, signal, () => exitCode);
-      if (answering === undefined) {
-        throw DevServerError.withLogs(`The dev server ("${command}") exited with code ${exitCode} before it answered HTTP.`, tail.text);
+      // Ports open before the server started belong to something else, unless it is the one the server was told.
+      const candidates = () => [hint, ...this.openPorts.filter((port) => port !== hint)].filter((port) => this.openPorts.includes(port) && (port === hint || !before.has(port)));
+      const port = await waitForHttp(candidates, (port) => this.connect(port), signal, exitCode);
+      if (port === undefined) {
+        throw DevServerError.withLogs(`The dev server ("${command}") exited with code ${exitCode()} before it answered HTTP.`, tail());
       }
-      return { url: endpointUrl(this.#endpoints.get(answering)!), logs, port: answering, process: server };
+      return { url: await this.#forward(port), logs, port, process: server };
     } catch (error) {
       await server.kill('SIGKILL').catch(() => undefined);
       if (error instanceof DevServerError) throw error;
-      const reason = signal.aborted ? abortReason(signal) : error;
-      throw DevServerError.withLogs(`Nothing answered HTTP on port ${port} (${(reason as Error).message}). Make the server listen on 0.0.0.0 and the port in $PORT.`, tail.text);
+      const open = this.openPorts.length ? `ports listening: ${this.openPorts.join(', ')}` : 'no port is listening';
+      throw DevServerError.withLogs(`The dev server ("${command}") did not answer HTTP on any port (${(error as Error).message}; ${open}).`, tail());
     }
+  }
+
+  /** A URL on this host's loopback that reaches `port` in the sandbox (one listener per port). */
+  async #forward(port: number): Promise<string> {
+    let forwarder = this.#forwarders.get(port);
+    if (!forwarder) {
+      forwarder = forwardPort(port, (target) => this.connect(target));
+      this.#forwarders.set(port, forwarder);
+    }
+    return (await forwarder).url;
   }
 
   async #create(): Promise<void> {
     const image = this.#options.image;
-    this.#prctlSyscall = PRCTL_SYSCALL[(await assertImage(this.#docker, image)).Architecture];
-    const network = this.#options.network ?? 'bridge';
+    await assertImage(this.#docker, image);
+    const volume = await agentVolume(this.#docker, image, this.#options.agentBinary).catch((error: unknown) => {
+      throw error instanceof EngineUnavailableError ? error : dockerUnreachable(error);
+    });
     const spec = containerSpec({
       image,
       user: this.#options.user ?? '1000:1000',
-      network,
-      ports: this.#ports,
-      publish: network !== 'none' && this.#reach === 'published',
+      network: this.#options.network ?? 'bridge',
+      agentVolume: volume,
       limits: this.#limits,
       env: this.#options.env ?? {},
       labels: { ...this.#options.labels, [OWNER_LABEL]: this.#options.owner ?? 'local' },
@@ -341,22 +349,21 @@ export class LocalContainerEngine extends ContainerEngine {
       seccompProfile: this.#options.seccompProfile ?? defaultSeccompProfile(),
     });
     this.#container = await this.#docker.createContainer(spec);
+    const { connection, logTail } = await attachAgent(this.#container);
+    this.#agent = connection;
+    // Docker's embedded DNS listens on 127.0.0.11 inside containers on user-defined networks: not the sandbox's.
+    connection.onPort(({ port, state, address }) => address !== DOCKER_DNS && this.reportPort({ port, state }));
+    connection.onClose(() => this.#lost());
     await this.#container.start();
-    const info = await this.#container.inspect();
-    if (this.#reach === 'container') {
-      const address = info.NetworkSettings.Networks?.[network]?.IPAddress;
-      if (address) for (const port of this.#ports) this.#endpoints.set(port, { host: address, port });
-      return;
-    }
-    for (const [key, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
-      const hostPort = Number(bindings?.[0]?.HostPort);
-      if (hostPort) this.#endpoints.set(Number.parseInt(key, 10), { host: '127.0.0.1', port: hostPort });
-    }
+    await connection.ready.catch((error: unknown) => {
+      throw new EngineUnavailableError(`The sandbox agent did not start in "${image}" (${(error as Error).message}). ${logTail() ? `It said: ${logTail().trim()}` : 'The image must run a static Linux binary of the host\'s architecture.'}`);
+    });
   }
 
-  /** How dev servers are reached; see `LocalContainerEngineOptions.reach`. */
-  get #reach(): 'published' | 'container' {
-    return this.#options.reach ?? 'published';
+  /** The agent's connection ended under a ready engine: the container stopped. */
+  #lost(): void {
+    if (this.status !== 'ready') return;
+    this.setStatus('failed', new EngineUnavailableError('The sandbox stopped unexpectedly (its container was killed or removed). Start a new session to run again.'));
   }
 
   async #removeContainer(): Promise<void> {
@@ -371,108 +378,85 @@ export class LocalContainerEngine extends ContainerEngine {
     }
   }
 
-  async #run(cmd: string[], options: WaitOptions | undefined, stdin?: Uint8Array): Promise<RunResult> {
-    const signal = deadline(options, 120_000, 'The file operation');
-    return raceSignal(runToEnd(this.#container!, cmd, stdin), signal);
+  /** One file request to the agent, its errors as the project's (with the caller's `path`). */
+  async #request(
+    request: { op: string; fields: Record<string, unknown>; path?: string; body?: Uint8Array; writes?: boolean },
+    options: WaitOptions | undefined,
+  ): Promise<{ result: Record<string, unknown>; body?: Buffer }> {
+    const signal = deadline(options, FILE_TIMEOUT, 'The file operation');
+    try {
+      await raceSignal(this.#beforeRequest?.() ?? Promise.resolve(), signal);
+      return await raceSignal(this.#agent!.request(request.op, request.fields, request.body), signal);
+    } catch (error) {
+      if (request.writes && error instanceof AgentRequestError && error.code === 'LIMIT_EXCEEDED' && /space|quota|full/i.test(error.message)) {
+        throw new LimitExceededError(`The workspace is full (${formatBytes(this.#limits.workspaceBytes)} or ${this.#limits.workspaceInodes} files and folders); delete files, or raise limits.workspaceBytes or limits.workspaceInodes.`);
+      }
+      if (error instanceof AgentRequestError && error.code === 'LIMIT_EXCEEDED' && request.path !== undefined) this.#checkSize(request.path, Infinity);
+      throw sandboxError(error, request.path, `${request.op} ${request.path ?? ''}`.trim());
+    }
   }
 
+  #checkSize(path: string, bytes: number): void {
+    if (bytes > this.#limits.fileBytes) {
+      throw new LimitExceededError(`"${path}" is larger than the ${formatBytes(this.#limits.fileBytes)} file limit; nothing was written or read. Make it smaller or raise limits.fileBytes.`);
+    }
+  }
+
+  /** Writes entries as untar requests of at most 64 MiB each (one for any ordinary tree). */
   async #untar(entries: TreeEntry[], options?: WaitOptions): Promise<void> {
     for (const entry of entries) {
-      if (entry.kind === 'file' && contentBytes(entry.contents).byteLength > this.#limits.fileBytes) {
-        throw new LimitExceededError(`"${entry.path}" is larger than the ${formatBytes(this.#limits.fileBytes)} file limit; nothing was written. Make it smaller or raise limits.fileBytes.`);
-      }
+      if (entry.kind === 'file') this.#checkSize(entry.path, contentBytes(entry.contents).byteLength);
       if (entry.kind === 'symlink') checkSymlinkTarget(entry.path, entry.target);
     }
-    const folders = foldersWritten(entries);
-    if (folders.reduce((sum, folder) => sum + folder.length + 1, 0) > MAX_FOLDER_ARGS) {
-      throw new LimitExceededError(`These files span ${folders.length} folders, more than one write can check; nothing was written. Mount the tree in smaller parts.`);
+    const batches: TreeEntry[][] = [[]];
+    let size = 0;
+    for (const entry of entries) {
+      const bytes = (entry.kind === 'file' ? contentBytes(entry.contents).byteLength : 0) + 1024;
+      if (size + bytes > MAX_BODY_BYTES - 1024 * 1024 && batches.at(-1)!.length) {
+        batches.push([]);
+        size = 0;
+      }
+      batches.at(-1)!.push(entry);
+      size += bytes;
     }
-    const result = await this.#run(shell(UNTAR, ...folders), options, await packEntries(entries));
-    if (result.code === EXIT.outside) throw InvalidPathError.because(result.stderr.slice(WORKSPACE.length + 1), 'a symlink on the way leads outside the workspace; nothing was written');
-    this.#checkUntar(result);
-  }
-
-  #checkUntar(result: RunResult): void {
-    if (result.code === 0) return;
-    if (/No space left|Disk quota/i.test(result.stderr)) {
-      throw new LimitExceededError(`The workspace is full (${formatBytes(this.#limits.workspaceBytes)} or ${this.#limits.workspaceInodes} files and folders); delete files, or raise limits.workspaceBytes or limits.workspaceInodes.`);
-    }
-    throw new ProcessError(`Writing files into the sandbox failed (tar exited with ${result.code}): ${result.stderr.trim()}`);
-  }
-
-  #throwFileError(result: RunResult, path: string, verb: string): void {
-    switch (result.code) {
-      case 0:
-        return;
-      case EXIT.notFound:
-        throw FileNotFoundError.at(path);
-      case EXIT.isDirectory:
-        throw InvalidPathError.because(path, `it is a folder; ${verb} a file inside it, or use readdir()`);
-      case EXIT.notDirectory:
-        throw InvalidPathError.because(path, 'it is a file, not a folder');
-      case EXIT.outside:
-        throw InvalidPathError.because(path, 'it leads outside the workspace through a symlink (or a symlink loop)');
-      case EXIT.notFile:
-        throw InvalidPathError.because(path, 'it is not a regular file (a device, pipe or socket)');
-      case EXIT.tooLarge:
-        throw new LimitExceededError(`"${path}" is larger than the ${formatBytes(this.#limits.fileBytes)} file limit. Raise limits.fileBytes to ${verb} it.`);
-      default:
-        throw new ProcessError(`Could not ${verb} "${path}" (exit ${result.code}): ${result.stderr.trim()}`);
+    for (const batch of batches) {
+      await this.#request({ op: 'untar', fields: { maxFileBytes: this.#limits.fileBytes }, body: await packEntries(batch), writes: true }, options);
     }
   }
 
   /**
    * Why a process that exited with 137 (SIGKILL) died, when it was not a kill the
-   * caller asked for: the kernel's out-of-memory killer (the sandbox's memory
-   * cgroup counts its kills), or the container itself stopping under it.
+   * caller asked for: the kernel's out-of-memory killer (the exit event carries
+   * the memory cgroup's kill count), or the container itself stopping under it.
    */
-  async #explainExit(code: number): Promise<string | undefined> {
-    if (code !== 137 || this.status !== 'ready') return undefined;
-    const events = await runToEnd(this.#container!, shell(OOM_EVENTS)).catch(() => undefined);
-    const kills = Number(/^oom_kill (\d+)$/m.exec(events?.stdout.toString('utf8') ?? '')?.[1]);
-    if (Number.isFinite(kills) && kills > this.#oomKills) {
-      this.#oomKills = kills;
-      return `Out of memory: the process went past the sandbox's ${formatBytes(this.#limits.memoryBytes)} limit and was killed (exit 137). Use less memory, or raise limits.memoryBytes.`;
+  async #explainExit(code: number, oomKills: number | undefined, lost: boolean): Promise<string | undefined> {
+    if (lost) {
+      return this.status === 'ready' || this.status === 'failed'
+        ? 'The sandbox stopped while the process ran (its container was killed or removed). Start a new session to run again.'
+        : undefined;
     }
-    // The check ran, so the sandbox lives: something inside it killed the process.
-    if (events?.code === 0) return undefined;
-    return (await this.#stopsSoon())
-      ? 'The sandbox stopped while the process ran (its container was killed or removed). Start a new session to run again.'
-      : undefined;
+    // The agent reads cgroup v2's count; on a cgroup v1 host the sandbox's own memory cgroup says it.
+    if (oomKills === undefined && code === 137 && this.status === 'ready') oomKills = await this.#cgroupOomKills();
+    if (oomKills === undefined || oomKills <= this.#oomKills) return undefined;
+    this.#oomKills = oomKills;
+    if (code !== 137) return undefined;
+    return `Out of memory: the process went past the sandbox's ${formatBytes(this.#limits.memoryBytes)} limit and was killed (exit 137). Use less memory, or raise limits.memoryBytes.`;
   }
 
-  /**
-   * Whether the container is stopped, or stops within a moment: when its init is
-   * killed, the exec ends before Docker reports the container as exited.
-   */
-  async #stopsSoon(): Promise<boolean> {
-    for (let waited = 0; waited <= 2000; waited += 100) {
-      if (!(await this.isRunning())) return true;
-      await sleep(100);
-    }
-    return false;
+  /** `oom_kill` of the sandbox's memory cgroup (v2 memory.events, else v1 memory.oom_control). */
+  async #cgroupOomKills(): Promise<number | undefined> {
+    const reader = await this.exec('sh', ['-c', 'cat /sys/fs/cgroup/memory.events 2>/dev/null || cat /sys/fs/cgroup/memory/memory.oom_control']);
+    let text = '';
+    reader.stdout.subscribe((chunk) => (text += chunk));
+    await reader.exit;
+    const kills = Number(/^oom_kill (\d+)$/m.exec(text)?.[1]);
+    return Number.isFinite(kills) ? kills : undefined;
   }
 
   async #planDevServer(signal: AbortSignal): Promise<string | undefined> {
     const names = (await this.readdir('', { signal })).map((entry) => entry.name);
     const packageJson = names.includes('package.json') ? await this.readFile('package.json', { signal }) : undefined;
     return planDevServer(names, packageJson);
-  }
-
-  /** Polls the published ports (the wanted one first) until one answers HTTP; undefined if the server exits first. */
-  async #waitForHttp(wanted: number, signal: AbortSignal, exitCode: () => number | undefined): Promise<number | undefined> {
-    const ports = [wanted, ...[...this.#endpoints.keys()].filter((port) => port !== wanted)];
-    for (;;) {
-      throwIfAborted(signal);
-      if (exitCode() !== undefined) return undefined;
-      for (const port of ports) {
-        const ok = await fetch(endpointUrl(this.#endpoints.get(port)!), { signal: AbortSignal.any([signal, AbortSignal.timeout(2000)]) })
-          .then(async (response) => (await response.arrayBuffer(), true))
-          .catch(() => false);
-        if (ok) return port;
-      }
-      await sleep(150, signal);
-    }
   }
 }
 

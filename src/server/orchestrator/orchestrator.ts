@@ -100,10 +100,8 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     const preview = parsePreviewHost(req.headers.host, previewSuffix);
     if (preview) {
       const session = sessions.get(preview.session);
-      const endpoint = session?.engine.endpoint(preview.port);
-      if (!endpoint) throw new HttpError(404, 'NOT_FOUND', `No sandbox session serves port ${preview.port} here. The session may have ended; run the example again.`);
-      await session!.thaw();
-      proxyHttp(req, res, endpoint);
+      if (!session) throw new HttpError(404, 'NOT_FOUND', `No sandbox session ${preview.session} here. The session may have ended; run the example again.`);
+      proxyHttp(req, res, preview.port, () => session.engine.connect(preview.port));
       return;
     }
     const origin = req.headers.origin;
@@ -250,8 +248,6 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       image,
       docker,
       network: config.network,
-      // On its own sandbox network the server reaches dev servers at the containers' addresses: no host port opens.
-      ...(usesSandboxNetwork() && { reach: 'container' as const }),
       owner: config.owner,
       limits: { fileBytes: limits.maxFileBytes, ...config.sandboxLimits },
       ...(seccompProfile && { seccompProfile }),
@@ -302,9 +298,9 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     socket.on('error', () => undefined);
     const preview = parsePreviewHost(req.headers.host, previewSuffix);
     if (preview) {
-      const endpoint = sessions.get(preview.session)?.engine.endpoint(preview.port);
-      if (!endpoint) refuseUpgrade(socket, 404, 'No sandbox session serves this port.');
-      else proxyUpgrade(req, socket, head, endpoint);
+      const session = sessions.get(preview.session);
+      if (!session) refuseUpgrade(socket, 404, 'No sandbox session serves this port.');
+      else proxyUpgrade(req, socket, head, preview.port, () => session.engine.connect(preview.port));
       return;
     }
     const url = new URL(req.url ?? '/', 'http://localhost');

@@ -1,12 +1,11 @@
 /**
  * Preview routing by Host header: `<session>-<port>.<preview host>` goes to that
- * session's container port. Every preview is its own origin (never a path
- * prefix, which breaks dev servers' absolute URLs, and never the host page's).
+ * session's sandbox port, any port it listens on, through the sandbox's agent.
+ * Every preview is its own origin (never a path prefix, which breaks dev
+ * servers' absolute URLs, and never the host page's).
  */
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Endpoint } from '../local-engine/local-container-engine.js';
 
 /** A parsed preview host. */
 export interface PreviewTarget {
@@ -44,15 +43,41 @@ function embeddable(userAgent: string | undefined): Record<string, string> {
   };
 }
 
-/** Proxies one HTTP request to the sandbox's `endpoint`, keeping the Host the browser sent. */
-export function proxyHttp(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint): void {
+/** Opens a connection to the previewed port inside the sandbox (through its agent). */
+export type ConnectToSandbox = () => Promise<Duplex>;
+
+/**
+ * The headers a dev server sees: `Host` as if the browser had asked
+ * `localhost:PORT` itself, and `Origin` to match when the request comes from the
+ * preview's own origin (a WebSocket for HMR, a form post), so host and origin
+ * checks (Vite's allowedHosts, webpack-dev-server's, CSRF guards) pass on any
+ * preview domain. The host the browser used travels as `X-Forwarded-Host`.
+ */
+function upstreamHeaders(req: IncomingMessage, port: number): Record<string, string | string[] | undefined> {
+  const local = `localhost:${port}`;
+  const origin = req.headers.origin;
+  const sameOrigin = origin !== undefined && URL.canParse(origin) && new URL(origin).host === req.headers.host?.toLowerCase();
+  return {
+    ...req.headers,
+    host: local,
+    ...(sameOrigin && { origin: `http://${local}` }),
+    'x-forwarded-host': req.headers.host ?? '',
+    'x-forwarded-proto': 'http',
+  };
+}
+
+/** Proxies one HTTP request to `port` in the sandbox. */
+export function proxyHttp(req: IncomingMessage, res: ServerResponse, port: number, connectToSandbox: ConnectToSandbox): void {
   const upstream = httpRequest(
     {
-      host: endpoint.host,
-      port: endpoint.port,
       method: req.method,
       path: req.url,
-      headers: { ...req.headers, 'x-forwarded-host': req.headers.host ?? '', 'x-forwarded-proto': 'http' },
+      headers: upstreamHeaders(req, port),
+      // One forwarded connection per request: the agent opens it inside the sandbox.
+      createConnection: (_options, created) => {
+        connectToSandbox().then((socket) => created(null, socket), (error: Error) => created(error, undefined as unknown as Duplex));
+        return undefined;
+      },
     },
     (response) => {
       res.writeHead(response.statusCode ?? 502, response.statusMessage, { ...embeddable(req.headers['user-agent']), ...response.headers });
@@ -62,7 +87,7 @@ export function proxyHttp(req: IncomingMessage, res: ServerResponse, endpoint: E
   upstream.on('error', () => {
     if (!res.headersSent) {
       res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('Nothing answers on this port in the sandbox yet. Start the dev server, then reload.');
+      res.end(`Nothing answers on port ${port} in the sandbox yet. Start the dev server, then reload.`);
     } else {
       res.destroy();
     }
@@ -70,19 +95,33 @@ export function proxyHttp(req: IncomingMessage, res: ServerResponse, endpoint: E
   req.pipe(upstream);
 }
 
-/** Proxies a WebSocket upgrade (HMR) by replaying the request head and piping both ways. */
-export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, endpoint: Endpoint): void {
-  const upstream = connect(endpoint.port, endpoint.host, () => {
-    const lines = [`${req.method} ${req.url} HTTP/1.1`];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
-    upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
-    if (head.length) upstream.write(head);
-    upstream.pipe(socket).pipe(upstream);
-  });
-  const close = () => {
-    upstream.destroy();
-    socket.destroy();
-  };
-  upstream.on('error', close);
-  socket.on('error', close);
+/** Proxies a WebSocket upgrade (HMR) by replaying the request head, Host and Origin rewritten, and piping both ways. */
+export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, port: number, connectToSandbox: ConnectToSandbox): void {
+  socket.pause();
+  connectToSandbox().then(
+    (upstream) => {
+      const headers = upstreamHeaders(req, port);
+      const lines = [`${req.method} ${req.url} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        const name = req.rawHeaders[i]!;
+        const lower = name.toLowerCase();
+        if (lower === 'host' || lower === 'origin' || lower.startsWith('x-forwarded-')) continue;
+        lines.push(`${name}: ${req.rawHeaders[i + 1]}`);
+      }
+      for (const name of ['host', 'origin', 'x-forwarded-host', 'x-forwarded-proto']) if (headers[name]) lines.push(`${name}: ${String(headers[name])}`);
+      upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length) upstream.write(head);
+      const close = () => {
+        upstream.destroy();
+        socket.destroy();
+      };
+      upstream.on('error', close);
+      socket.on('error', close);
+      upstream.on('close', close);
+      socket.on('close', close);
+      upstream.pipe(socket).pipe(upstream);
+      socket.resume();
+    },
+    () => socket.end('HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nNothing answers on this port in the sandbox.'),
+  );
 }

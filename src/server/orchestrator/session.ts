@@ -75,6 +75,9 @@ export class Session {
     this.engine = engine;
     this.#context = context;
     this.#gate = new FlowGate(context.outputBufferBytes);
+    // A frozen sandbox wakes before anything reaches its agent (a preview request, a file read).
+    engine.beforeEachRequest(() => this.thaw());
+    engine.ports.subscribe(({ port, state }) => this.#send(this.#portMessage(port, state)));
   }
 
   /** Whether a client is connected now. */
@@ -129,6 +132,7 @@ export class Session {
         this.#attaching = undefined;
         this.#socket = socket;
         this.#reply(socket, { t: 'hello', v: PROTOCOL_VERSION, session: this.id });
+        for (const port of this.engine.openPorts) this.#reply(socket, this.#portMessage(port, 'open'));
         for (const [pid, relay] of this.#relays) relay.replay(message.resume?.[String(pid)] ?? 0);
         this.#sweepRelays();
       } else if (message.t === 'ack') {
@@ -335,6 +339,10 @@ export class Session {
 
   #sweepRelays(): void {
     for (const [pid, relay] of this.#relays) if (relay.finished) this.#relays.delete(pid);
+  }
+
+  #portMessage(port: number, state: 'open' | 'closed'): ServerMessage {
+    return { t: 'port', port, state, url: this.#context.previewUrl(this.id, port) };
   }
 
   #send(message: ServerMessage): void {

@@ -176,7 +176,7 @@ print(f"Hello, {name}!")</pre>
      * the page posts a message to this one, which a load event (fired for error pages
      * too) does not prove.
      */
-    async function expectPreviewRenders(el: CodeSandboxElement): Promise<void> {
+    async function expectPreviewRenders(el: CodeSandboxElement): Promise<number> {
       let rendered: string | undefined;
       const onMessage = (event: MessageEvent) => {
         if (event.data === 'preview rendered') rendered = event.origin;
@@ -195,6 +195,7 @@ print(f"Hello, {name}!")</pre>
         await waitUntil(() => rendered !== undefined, 'the preview page rendered in the frame', { timeout: 30_000 });
         expect(rendered).to.equal(preview.origin);
         expect(part(el, 'status').textContent).to.equal(`Dev server running on port ${port}`);
+        return port;
       } finally {
         window.removeEventListener('message', onMessage);
       }
@@ -205,6 +206,13 @@ print(f"Hello, {name}!")</pre>
         <template data-file="index.html"><!doctype html><title>preview</title><script>parent.postMessage('preview rendered', '*');</script></template>
       </code-sandbox>`);
       await expectPreviewRenders(el);
+    });
+
+    it('shows a server bound to 127.0.0.1 on a port nobody configured (python3 -m http.server 3111 --bind 127.0.0.1)', async () => {
+      const el = await fixture<CodeSandboxElement>(html`<code-sandbox remote-url=${remote} layout="preview" command="python3 -m http.server 3111 --bind 127.0.0.1">
+        <template data-file="index.html"><!doctype html><title>preview</title><script>parent.postMessage('preview rendered', '*');</script></template>
+      </code-sandbox>`);
+      expect(await expectPreviewRenders(el)).to.equal(3111);
     });
 
     describe('a hostile preview', () => {
