@@ -50,7 +50,8 @@ function step(name, command, args, { counts = false, retryImportFailure = false 
 // `node scripts/test.mjs node`, `browser`, `e2e` runs one suite; `hostile` runs the
 // heavy attack-and-fault suite (npm run test:hostile: not part of npm test, CI runs it after).
 const only = process.argv[2];
-if (!only) step('Setup', 'bash', ['scripts/setup.sh']);
+// Every stack's image: the Node suites run each stack's hello world, the demo pages an example per stack.
+if (!only) step('Setup', 'bash', ['scripts/setup.sh', 'docker', 'images', 'browsers']);
 if (!only) step('Types', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
 if (!only || only === 'node') step('Node suites', 'npx', ['mocha', '--reporter', './scripts/test-reporters/mocha-stats.cjs'], { counts: true });
 // One browser engine at a time: they share the machine's 2 cores and the orchestrator.

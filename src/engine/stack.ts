@@ -22,11 +22,20 @@ export function inferStack(topLevelNames: Iterable<string>): Stack | undefined {
   const names = new Set(topLevelNames);
   for (const [file, stack] of MARKERS) if (names.has(file)) return stack;
   for (const name of names) {
-    if (/\.(m?js|cjs|ts)$/.test(name)) return 'node';
-    if (name.endsWith('.py')) return 'python';
+    for (const [extension, stack] of ENTRY_EXTENSIONS) if (extension.test(name)) return stack;
   }
   return undefined;
 }
+
+/** Source files that say the stack when no marker file does (a lone main.rb, index.php...). */
+const ENTRY_EXTENSIONS: ReadonlyArray<readonly [extension: RegExp, stack: Stack]> = [
+  [/\.(m?js|cjs|ts)$/, 'node'],
+  [/\.py$/, 'python'],
+  [/\.go$/, 'go'],
+  [/\.rs$/, 'rust'],
+  [/\.rb$/, 'ruby'],
+  [/\.php$/, 'php'],
+];
 
 /** A shell command line, run with `sh -c` in the workspace. */
 export interface InstallPlan {
@@ -62,7 +71,8 @@ export function planInstall(topLevelNames: Iterable<string>): InstallPlan | unde
 
 /**
  * The dev server command for a workspace: package.json's `dev` or `start` script,
- * else a conventional entry file. `undefined` when nothing says.
+ * else a conventional entry file (`go run .` for a Go module, `cargo run` for a
+ * Cargo package). `undefined` when nothing says.
  */
 export function planDevServer(topLevelNames: Iterable<string>, packageJson?: string): string | undefined {
   const names = new Set(topLevelNames);
@@ -78,6 +88,10 @@ export function planDevServer(topLevelNames: Iterable<string>, packageJson?: str
   }
   for (const entry of ['server.js', 'index.js', 'main.js', 'app.js']) if (names.has(entry)) return `node ${entry}`;
   for (const entry of ['app.py', 'main.py', 'server.py']) if (names.has(entry)) return `python3 ${entry}`;
+  if (names.has('go.mod')) return 'go run .';
+  if (names.has('Cargo.toml')) return 'cargo run';
+  for (const entry of ['main.rb', 'app.rb', 'server.rb']) if (names.has(entry)) return `ruby ${entry}`;
+  if (names.has('index.php')) return 'php index.php';
   if (names.has('index.html')) return 'python3 -m http.server "$PORT"';
   return undefined;
 }

@@ -3,11 +3,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { ContainerEngine, ExecOptions, ProcessHandle } from '../../src/index.js';
 import { collectText } from '../../src/engine/observable.js';
-import { LocalContainerEngine, type LocalContainerEngineOptions } from '../../src/server/index.js';
+import { DEFAULT_IMAGE, LocalContainerEngine, type LocalContainerEngineOptions } from '../../src/server/index.js';
 import { testOwner } from '../node/support/orchestrator.js';
 
 export const run = promisify(execFile);
-export const IMAGE = process.env['CODE_SANDBOX_IMAGE'] ?? 'code-sandbox/base:bookworm';
+export const IMAGE = process.env['CODE_SANDBOX_IMAGE'] ?? DEFAULT_IMAGE;
 
 /** A local engine with an owner label of its own, so the test only ever removes its own containers. */
 export function hostileEngine(name: string, options: Partial<LocalContainerEngineOptions> = {}): LocalContainerEngine {

@@ -4,13 +4,13 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { ContainerEngine } from '../../src/index.js';
-import { LocalContainerEngine, OWNER_LABEL, SECCOMP_PROFILE_PATH } from '../../src/server/index.js';
+import { DEFAULT_IMAGE, LocalContainerEngine, OWNER_LABEL, SECCOMP_PROFILE_PATH } from '../../src/server/index.js';
 import { containerEngineContract } from '../contract/container-engine.contract.js';
 import { rejectionOf, waitForText } from '../contract/helpers.js';
 import { collectText } from '../../src/engine/observable.js';
 
 const run = promisify(execFile);
-const IMAGE = process.env['CODE_SANDBOX_IMAGE'] ?? 'code-sandbox/base:bookworm';
+const IMAGE = process.env['CODE_SANDBOX_IMAGE'] ?? DEFAULT_IMAGE;
 const OWNER = `test-${process.pid}`;
 
 async function containersOf(filter: string): Promise<string[]> {

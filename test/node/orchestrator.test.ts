@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { WebSocket } from 'ws';
 import { collectText } from '../../src/index.js';
 import { CLOSE, PROTOCOL_VERSION } from '../../src/protocol/messages.js';
-import type { Orchestrator } from '../../src/server/index.js';
+import { DEFAULT_IMAGE, type Orchestrator } from '../../src/server/index.js';
 import { containers, remoteEngine, startOrchestrator, testOwner } from './support/orchestrator.js';
 
 const run = promisify(execFile);
@@ -239,7 +239,7 @@ describe('orchestrator', function () {
 
   it('removes containers an earlier run left behind when it starts', async () => {
     const leftOwner = testOwner('orphans');
-    await run('docker', ['run', '-d', '--label', `dev.code-sandbox.owner=${leftOwner}`, 'code-sandbox/base:bookworm', 'sleep', '300']);
+    await run('docker', ['run', '-d', '--label', `dev.code-sandbox.owner=${leftOwner}`, DEFAULT_IMAGE, 'sleep', '300']);
     expect(await containers(`label=dev.code-sandbox.owner=${leftOwner}`)).to.have.length(1);
     const fresh = await startOrchestrator({ owner: leftOwner });
     await fresh.orchestrator.close();

@@ -65,7 +65,7 @@ describe('the npm package contents', function () {
   });
 
   it('ships only the build, the manifest, the setup scripts and the package files', () => {
-    const unexpected = files.filter((path) => !/^(dist\/|custom-elements\.json$|scripts\/(setup\.sh|seccomp-profile\.mjs)$|package\.json$|README\.md$|LICENSE)/.test(path));
+    const unexpected = files.filter((path) => !/^(dist\/|custom-elements\.json$|scripts\/(setup\.sh|seccomp-profile\.mjs|images\/\w+\.Dockerfile)$|package\.json$|README\.md$|LICENSE)/.test(path));
     expect(unexpected).to.deep.equal([]);
   });
 
@@ -74,6 +74,9 @@ describe('the npm package contents', function () {
     const helpers = [...setup.matchAll(/\$\(dirname "\$0"\)\/([\w.-]+)/g)].map((match) => `scripts/${match[1]}`);
     expect(helpers, 'helpers found in setup.sh').to.not.be.empty;
     for (const helper of helpers) expect(files, 'run by scripts/setup.sh').to.include(helper);
+    for (const stack of setup.match(/^STACKS="([\w ]+)"/m)![1]!.split(' ')) {
+      expect(files, 'built by scripts/setup.sh images').to.include(`scripts/images/${stack}.Dockerfile`);
+    }
   });
 
   it('resolves every export, with types for each JavaScript entry', () => {

@@ -10,6 +10,10 @@ describe('stacks', () => {
     expect(inferStack(['Cargo.toml'])).to.equal('rust');
     expect(inferStack(['index.mjs'])).to.equal('node');
     expect(inferStack(['hello.py'])).to.equal('python');
+    expect(inferStack(['main.go'])).to.equal('go');
+    expect(inferStack(['main.rb'])).to.equal('ruby');
+    expect(inferStack(['index.php'])).to.equal('php');
+    expect(inferStack(['src', 'lib.rs'])).to.equal('rust');
     expect(inferStack(['notes.txt'])).to.equal(undefined);
   });
 
@@ -28,6 +32,10 @@ describe('stacks', () => {
     expect(planDevServer(['package.json'], pkg({ start: 'node x' }))).to.equal('npm start');
     expect(planDevServer(['package.json', 'server.js'], '{broken')).to.equal('node server.js');
     expect(planDevServer(['app.py'])).to.equal('python3 app.py');
+    expect(planDevServer(['go.mod', 'main.go'])).to.equal('go run .');
+    expect(planDevServer(['Cargo.toml', 'src'])).to.equal('cargo run');
+    expect(planDevServer(['main.rb'])).to.equal('ruby main.rb');
+    expect(planDevServer(['index.php'])).to.equal('php index.php');
     expect(planDevServer(['notes.txt'])).to.equal(undefined);
   });
 });

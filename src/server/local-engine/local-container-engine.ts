@@ -25,6 +25,7 @@ import { OutputSubject } from '../../engine/observable.js';
 import { absoluteInWorkspace, checkSymlinkTarget, WORKSPACE, workspaceEntries, workspaceFilePath, workspaceRelative } from '../../engine/paths.js';
 import { checkExec, followInstall, killOnAbort } from '../../engine/process-options.js';
 import { planDevServer, planInstall } from '../../engine/stack.js';
+import { imageFixCommand } from '../stack-images.js';
 import { abortReason, deadline, raceSignal, sleep, throwIfAborted, type WaitOptions } from '../../engine/wait.js';
 import { containerSpec, DEFAULT_LIMITS, DEFAULT_PORTS, OWNER_LABEL, type SandboxLimits } from './container-spec.js';
 import { startLocalProcess, type LocalProcess } from './local-process.js';
@@ -36,7 +37,7 @@ import { foldersWritten, packEntries } from './workspace-tar.js';
 
 /** Options of `new LocalContainerEngine(...)`. */
 export interface LocalContainerEngineOptions {
-  /** The image sandboxes run, e.g. `code-sandbox/base:bookworm` or `node:22-slim`. */
+  /** The image sandboxes run, e.g. `code-sandbox/base:trixie` (DEFAULT_IMAGE) or `node:22-slim`. */
   image: string;
   /** A dockerode client; by default one for `DOCKER_HOST`, else the local Docker socket. */
   docker?: Docker;
@@ -96,7 +97,7 @@ const MAX_FOLDER_ARGS = 1024 * 1024;
  * Runs a sandbox in a local Docker (or Podman) container.
  *
  * ```ts
- * const engine = new LocalContainerEngine({ image: 'code-sandbox/base:bookworm' });
+ * const engine = new LocalContainerEngine({ image: 'code-sandbox/base:trixie' });
  * await engine.boot();
  * await engine.mount({ 'main.js': { file: { contents: 'console.log(6 * 7)' } } });
  * const run = await engine.exec('node', ['main.js']);
@@ -122,7 +123,7 @@ export class LocalContainerEngine extends ContainerEngine {
 
   constructor(options: LocalContainerEngineOptions) {
     super();
-    if (!options?.image) throw new TypeError('LocalContainerEngine needs an `image`, such as "code-sandbox/base:bookworm".');
+    if (!options?.image) throw new TypeError('LocalContainerEngine needs an `image`, such as "code-sandbox/base:trixie".');
     if (options.user !== undefined && /^(0|root)(:|$)/.test(options.user)) {
       throw new TypeError('LocalContainerEngine never runs sandboxes as root; set `user` to an unprivileged uid:gid such as "1000:1000".');
     }
@@ -490,10 +491,7 @@ export async function assertImage(docker: Docker, image: string): Promise<Docker
     return await docker.getImage(image).inspect();
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode !== 404) throw dockerUnreachable(error);
-    throw new EngineUnavailableError(`The image "${image}" is not on this Docker daemon. ` +
-      (image === 'code-sandbox/base:bookworm'
-        ? 'Build it with `bash node_modules/code-sandbox/scripts/setup.sh docker` (`npm run setup` in a checkout of code-sandbox).'
-        : `Pull it with \`docker pull ${image}\`.`));
+    throw new EngineUnavailableError(`The image "${image}" is not on this Docker daemon. Get it with \`${imageFixCommand(image)}\`.`);
   }
 }
 

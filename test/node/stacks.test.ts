@@ -1,0 +1,105 @@
+/**
+ * Every stack's hello world through RemoteContainerEngine on a real orchestrator,
+ * as the element runs it: the stack inferred from the files (the `template` the
+ * server picks the image by), the stack's default command. Needs every image
+ * (`npm run setup -- images`).
+ */
+import './support/localhost-resolver.js';
+import { expect } from 'chai';
+import { collectText, type FileSystemTree, type RemoteContainerEngine } from '../../src/index.js';
+import { commandArgs, defaultCommand } from '../../src/element/run-command.js';
+import { topLevelNames } from '../../src/element/files/tree-builder.js';
+import { inferStack } from '../../src/engine/stack.js';
+import type { Orchestrator } from '../../src/server/index.js';
+import { containers, remoteEngine, startOrchestrator } from './support/orchestrator.js';
+
+const file = (contents: string) => ({ file: { contents } });
+
+const HELLO: Record<string, { files: FileSystemTree; prints: RegExp }> = {
+  go: {
+    files: {
+      'go.mod': file('module example.com/hello\n\ngo 1.24\n'),
+      'main.go': file('package main\n\nimport (\n\t"fmt"\n\t"runtime"\n)\n\nfunc main() {\n\tfmt.Println("hello from", runtime.Version())\n}\n'),
+    },
+    prints: /hello from go1\.\d+/,
+  },
+  rust: {
+    files: {
+      'Cargo.toml': file('[package]\nname = "hello"\nversion = "0.1.0"\nedition = "2021"\n'),
+      src: { directory: { 'main.rs': file('fn main() {\n    println!("hello from Rust, {} + {} = {}", 40, 2, 40 + 2);\n}\n') } },
+    },
+    prints: /hello from Rust, 40 \+ 2 = 42/,
+  },
+  ruby: {
+    files: { 'main.rb': file('puts "hello from Ruby #{RUBY_VERSION}"\n') },
+    prints: /hello from Ruby 3\.\d+/,
+  },
+  php: {
+    files: { 'index.php': file('<?php\necho "hello from PHP " . PHP_VERSION . "\\n";\n') },
+    prints: /hello from PHP 8\.\d+/,
+  },
+};
+
+describe('every stack runs its hello world on its own image', function () {
+  this.timeout(180_000);
+  let orchestrator: Orchestrator;
+  let url: string;
+  let owner: string;
+
+  before(async () => {
+    ({ orchestrator, url, owner } = await startOrchestrator());
+  });
+  after(async () => {
+    await orchestrator?.close();
+    expect(await containers(`label=dev.code-sandbox.owner=${owner}`), 'containers left behind').to.deep.equal([]);
+  });
+
+  /** Boots a session for the files' stack and runs `line` (default: the stack's default command) in it. */
+  async function run(engine: RemoteContainerEngine, line: string): Promise<{ code: number; output: string }> {
+    const [cmd, args] = commandArgs(line);
+    const process = await engine.exec(cmd, args);
+    const [output, code] = await Promise.all([collectText(process.stream), process.exit]);
+    return { code, output };
+  }
+
+  for (const [stack, example] of Object.entries(HELLO)) {
+    it(`${stack}: the files say ${stack}, and its default command prints the greeting`, async () => {
+      const template = inferStack(topLevelNames(example.files));
+      expect(template).to.equal(stack);
+      const engine = remoteEngine(url, { template: template! });
+      try {
+        await engine.boot();
+        await engine.mount(example.files);
+        const command = defaultCommand(example.files);
+        expect(command, 'a default command').to.be.a('string');
+        const first = await run(engine, command!);
+        expect(first.output).to.match(example.prints);
+        expect(first.code, first.output).to.equal(0);
+        if (stack === 'rust') {
+          // Cargo's target dir stays in the session: an unchanged project is not compiled again.
+          const second = await run(engine, command!);
+          expect(second.output).to.match(example.prints);
+          expect(second.output).not.to.match(/Compiling hello/);
+        }
+      } finally {
+        await engine.teardown();
+      }
+    });
+  }
+
+  it('the default image has a supported Node.js LTS, a current npm, Python 3.12+ with venv, git and a C compiler', async () => {
+    const engine = remoteEngine(url, { template: 'node' });
+    try {
+      await engine.boot();
+      const { code, output } = await run(engine, 'node --version && npm --version && python3 --version && python3 -m venv /tmp/venv && /tmp/venv/bin/pip --version && git --version && cc --version');
+      expect(code, output).to.equal(0);
+      const [node, npm, python] = output.split('\n');
+      expect(Number(/^v(\d+)\./.exec(node!)?.[1]), node).to.be.at.least(22);
+      expect(Number(/^(\d+)\./.exec(npm!)?.[1]), npm).to.be.at.least(10);
+      const [, major, minor] = /^Python (\d+)\.(\d+)/.exec(python!) ?? [];
+      expect(Number(major) * 100 + Number(minor), python).to.be.at.least(312);
+    } finally {
+      await engine.teardown();
+    }
+  });
+});
