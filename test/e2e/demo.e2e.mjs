@@ -40,7 +40,7 @@ async function test(name, body) {
 
 async function main() {
   mkdirSync(RESULTS, { recursive: true });
-  await setup(['docker', 'browsers']);
+  await setup(['docker', 'images', 'browsers']);
   log('building the CDN bundle...');
   await buildCdn();
   const demo = await startDemo({ port: 0, orchestratorPort: 0, owner: OWNER, quiet: !process.env.CS_ORCHESTRATOR_LOG });

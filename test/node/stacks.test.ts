@@ -87,11 +87,11 @@ describe('every stack runs its hello world on its own image', function () {
     });
   }
 
-  it('the default image has a supported Node.js LTS, a current npm, Python 3.12+ with venv, git and a C compiler', async () => {
+  it('the default image has a supported Node.js LTS, a current npm that reaches the registry, Python 3.12+ with venv, git and a C compiler', async () => {
     const engine = remoteEngine(url, { template: 'node' });
     try {
       await engine.boot();
-      const { code, output } = await run(engine, 'node --version && npm --version && python3 --version && python3 -m venv /tmp/venv && /tmp/venv/bin/pip --version && git --version && cc --version');
+      const { code, output } = await run(engine, 'node --version && npm --version && python3 --version && python3 -m venv /tmp/venv && /tmp/venv/bin/pip --version && git --version && cc --version && npm view is-number version');
       expect(code, output).to.equal(0);
       const [node, npm, python] = output.split('\n');
       expect(Number(/^v(\d+)\./.exec(node!)?.[1]), node).to.be.at.least(22);
