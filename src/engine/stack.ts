@@ -59,14 +59,24 @@ export function planInstall(topLevelNames: Iterable<string>): InstallPlan | unde
     }
     return { stack: 'node', command: 'npm install --no-audit --no-fund' };
   }
-  const venv = 'python3 -m venv .venv && .venv/bin/pip install --disable-pip-version-check';
-  if (names.has('requirements.txt')) return { stack: 'python', command: `${venv} -r requirements.txt` };
-  if (names.has('pyproject.toml')) return { stack: 'python', command: `${venv} .` };
+  if (names.has('requirements.txt')) return { stack: 'python', command: pipInstall('-r requirements.txt', 'requirements.txt') };
+  if (names.has('pyproject.toml')) return { stack: 'python', command: pipInstall('.', 'pyproject.toml') };
   if (names.has('go.mod')) return { stack: 'go', command: 'go mod download' };
   if (names.has('Cargo.toml')) return { stack: 'rust', command: 'cargo fetch' };
   if (names.has('Gemfile')) return { stack: 'ruby', command: 'bundle install' };
   if (names.has('composer.json')) return { stack: 'php', command: 'composer install' };
   return undefined;
+}
+
+/**
+ * pip into a virtualenv in `.venv`. When pip fails because the package index cannot
+ * be reached at all (no network, a firewall), it says so plainly and succeeds, so the
+ * example still runs what it can without its packages; any other failure fails.
+ */
+function pipInstall(what: string, manifest: string): string {
+  const probe = `python3 -c 'import os, urllib.request as u; u.urlopen(os.environ.get("PIP_INDEX_URL", "https://pypi.org/simple/"), timeout=10)' 2>/dev/null`;
+  const unreachable = `echo 'The Python package index cannot be reached from this sandbox, so the packages in ${manifest} are not installed; running without them.' >&2`;
+  return `python3 -m venv .venv && { .venv/bin/pip install --disable-pip-version-check --retries 1 ${what} || { ${probe} && exit 1; ${unreachable}; }; }`;
 }
 
 /**

@@ -72,7 +72,9 @@ describe(`${CREATE_VITE} starters, unmodified, through the remote engine (needs 
       try {
         await engine.boot();
         await engine.mount(files);
-        expect(await engine.installDependencies(), 'npm install exit code').to.equal(0);
+        let installLog = '';
+        const installed = await engine.installDependencies({ onOutput: (chunk) => (installLog += chunk) });
+        expect(installed, `npm install exit code; it printed: ${installLog.slice(-1000)}`).to.equal(0);
         const server = await engine.startDevServer({ port: VITE_PORT });
         const page = await browser.newPage();
         try {

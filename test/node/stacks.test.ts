@@ -102,4 +102,29 @@ describe('every stack runs its hello world on its own image', function () {
       await engine.teardown();
     }
   });
+
+  it('python: an install that cannot reach the package index says so, and the example runs without its packages', async () => {
+    const engine = remoteEngine(url, { template: 'python' });
+    try {
+      await engine.boot();
+      await engine.mount({
+        'requirements.txt': file('requests\n'),
+        'main.py': file('try:\n    import requests\n    print("requests", requests.__version__)\nexcept ImportError:\n    print("no requests; the standard library still works:", sum(range(10)))\n'),
+      });
+      let log = '';
+      const installed = await engine.installDependencies({ onOutput: (chunk) => (log += chunk) });
+      const reachable = (await run(engine, 'python3 -c \'import urllib.request as u; u.urlopen("https://pypi.org/simple/", timeout=10)\'')).code === 0;
+      expect(installed, log).to.equal(0);
+      const { code, output } = await run(engine, '.venv/bin/python main.py');
+      expect(code, output).to.equal(0);
+      if (reachable) {
+        expect(output).to.match(/^requests \d/);
+      } else {
+        expect(log).to.contain('The Python package index cannot be reached from this sandbox, so the packages in requirements.txt are not installed');
+        expect(output).to.contain('the standard library still works: 45');
+      }
+    } finally {
+      await engine.teardown();
+    }
+  });
 });

@@ -22,7 +22,7 @@ describe('stacks', () => {
     expect(planInstall(['package.json', 'package-lock.json'])?.command).to.equal('npm ci --no-audit --no-fund');
     expect(planInstall(['package.json', 'yarn.lock'])?.command).to.match(/^yarn install/);
     expect(planInstall(['package.json', 'pnpm-lock.yaml'])?.command).to.match(/^pnpm install/);
-    expect(planInstall(['requirements.txt'])?.command).to.match(/venv .*-r requirements\.txt$/);
+    expect(planInstall(['requirements.txt'])?.command).to.match(/venv .*-r requirements\.txt/);
     expect(planInstall(['README.md'])).to.equal(undefined);
   });
 
