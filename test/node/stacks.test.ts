@@ -10,7 +10,8 @@ import { collectText, type FileSystemTree, type RemoteContainerEngine } from '..
 import { commandArgs, defaultCommand } from '../../src/element/run-command.js';
 import { topLevelNames } from '../../src/element/files/tree-builder.js';
 import { inferStack } from '../../src/engine/stack.js';
-import type { Orchestrator } from '../../src/server/index.js';
+import { createOrchestrator, DEFAULT_IMAGE, STACK_IMAGES, type Orchestrator } from '../../src/server/index.js';
+import { imageFixCommand } from '../../src/server/stack-images.js';
 import { containers, remoteEngine, startOrchestrator } from './support/orchestrator.js';
 
 const file = (contents: string) => ({ file: { contents } });
@@ -126,5 +127,34 @@ describe('every stack runs its hello world on its own image', function () {
     } finally {
       await engine.teardown();
     }
+  });
+
+  it('a missing template image is named at start with its fix, and only that template\'s sessions fail', async () => {
+    const lines: string[] = [];
+    const missing = 'code-sandbox/not-built:nope';
+    const other = await startOrchestrator({ images: { go: missing }, log: (line) => lines.push(line) });
+    try {
+      expect(lines.join('\n')).to.contain(`template go cannot run: The image "${missing}" is not on this Docker daemon. Get it with \`docker pull ${missing}\``);
+      const go = remoteEngine(other.url, { template: 'go' });
+      const error = await go.boot().then(() => undefined, (reason: Error) => reason);
+      await go.teardown();
+      expect(error?.message, 'the reader is told the server cannot start it').to.contain('cannot start a sandbox');
+      expect(lines.at(-1), 'the log says why, with the fix').to.contain(`docker pull ${missing}`);
+      const ruby = remoteEngine(other.url, { template: 'ruby' });
+      await ruby.boot();
+      await ruby.teardown();
+    } finally {
+      await other.orchestrator.close();
+    }
+    const noDefault = createOrchestrator({ image: missing, owner: owner + '-no-default', log: () => undefined });
+    const refused = await noDefault.listen(0).then(() => undefined, (reason: Error) => reason);
+    await noDefault.close();
+    expect(refused?.message).to.contain(`The image "${missing}" is not on this Docker daemon`);
+  });
+
+  it('the images setup.sh builds are named in one place, and its fix command names the stack', () => {
+    expect(imageFixCommand(STACK_IMAGES.go!)).to.match(/^npm run setup -- images go/);
+    expect(imageFixCommand(DEFAULT_IMAGE)).to.match(/^npm run setup -- images node/);
+    expect(imageFixCommand('golang:1.24')).to.equal('docker pull golang:1.24');
   });
 });
