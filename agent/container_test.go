@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-const baseImage = "code-sandbox/base:bookworm"
+const baseImage = "code-sandbox/base:trixie"
 
 // The images the agent must run in: the base image, and one without Node and
 // perl (scripts/setup.sh agent builds it).

@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
 import { collectText, RemoteContainerEngine, type ContainerEngine, type ProcessHandle, type WebSocketConstructor } from '../src/index.js';
-import { LocalContainerEngine } from '../src/server/index.js';
+import { DEFAULT_IMAGE, LocalContainerEngine } from '../src/server/index.js';
 
 const run = promisify(execFile);
-const IMAGE = process.env['CODE_SANDBOX_IMAGE'] ?? 'code-sandbox/base:bookworm';
+const IMAGE = process.env['CODE_SANDBOX_IMAGE'] ?? DEFAULT_IMAGE;
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 20);
 
 interface Row {

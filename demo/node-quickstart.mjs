@@ -1,9 +1,9 @@
 // The server-side engine from Node, through the package's public exports only.
 // Run after `npm run build`:  node demo/node-quickstart.mjs
 import { collectText } from 'code-sandbox';
-import { LocalContainerEngine } from 'code-sandbox/server';
+import { DEFAULT_IMAGE, LocalContainerEngine } from 'code-sandbox/server';
 
-const engine = new LocalContainerEngine({ image: process.env.CODE_SANDBOX_IMAGE ?? 'code-sandbox/base:bookworm' });
+const engine = new LocalContainerEngine({ image: process.env.CODE_SANDBOX_IMAGE ?? DEFAULT_IMAGE });
 try {
   await engine.boot();
   console.log(`booted container ${engine.containerId.slice(0, 12)}`);

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Makes this machine ready for code-sandbox: a Docker-compatible daemon and the
-# offline base image (`docker`), the sandbox agent every sandbox runs as PID 1
-# (`agent`), and the browsers the tests drive (`browsers`).
+# Makes this machine ready for code-sandbox: a Docker-compatible daemon, the
+# default sandbox image and the seccomp profile (`docker`), the sandbox agent
+# every sandbox runs as PID 1 (`agent`), the images of other stacks (`images`),
+# and the browsers the tests drive (`browsers`).
 # Used by the test command, CI and `npm start`. Idempotent: a second run on a
 # ready machine takes a second or two.
 #
-#   scripts/setup.sh [docker] [agent] [browsers]     (default: all three)
+#   scripts/setup.sh [docker] [agent] [images [stack...]] [browsers]     (default: docker agent browsers)
 #
-#   CODE_SANDBOX_IMAGE   image to make sure of (default code-sandbox/base:bookworm)
+#   e.g. `npm run setup -- images go rust`; the stacks are node (also python), go,
+#   rust, ruby and php; `images` alone builds them all.
+#
 #   CODE_SANDBOX_SECCOMP_PROFILE  where to install the sandboxes' seccomp profile
 #                        (default /etc/code-sandbox/seccomp.json, where engines look)
 #   CODE_SANDBOX_AGENT   where to build the sandbox agent
@@ -16,11 +19,10 @@
 #   CHROMIUM_PATH        use that Chromium instead of Debian's
 set -euo pipefail
 
-IMAGE="${CODE_SANDBOX_IMAGE:-code-sandbox/base:bookworm}"
 STATE_DIR="${CODE_SANDBOX_STATE_DIR:-/var/tmp/code-sandbox}"
 SECCOMP_PROFILE="${CODE_SANDBOX_SECCOMP_PROFILE:-/etc/code-sandbox/seccomp.json}"
 AGENT="${CODE_SANDBOX_AGENT:-/usr/local/lib/code-sandbox/code-sandbox-agent}"
-MINIMAL_IMAGE=code-sandbox/minimal:bookworm
+MINIMAL_IMAGE=code-sandbox/minimal:trixie
 log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
@@ -66,52 +68,102 @@ ensure_daemon() {
   die "dockerd did not answer within 60 s; see $STATE_DIR/dockerd.log"
 }
 
-# The base image: Debian bookworm with node, npm and python3, built offline with
-# debootstrap from the machine's own apt mirror (there is no image registry here).
-ensure_image() {
-  if docker image inspect "$IMAGE" >/dev/null 2>&1; then
-    log "image $IMAGE is present"
+# The sandbox images (their names are also in src/server/stack-images.ts): one
+# Debian trixie root filesystem, built offline with debootstrap from the machine's
+# own apt mirror (there is no image registry here) and imported once, then one
+# `docker build` per stack FROM it (scripts/images/<stack>.Dockerfile), so the
+# stacks share its layer.
+ROOT_IMAGE=code-sandbox/debian:trixie
+STACKS="base go rust ruby php"
+NODE_VERSION=22.23.5   # the official Node.js LTS build, from the npm registry
+NPM_VERSION=11.21.3
+IMAGES_DIR="$(cd "$(dirname "$0")" && pwd)/images"
+
+stack_image() { echo "code-sandbox/$1:trixie"; }
+image_size() { docker image inspect "$1" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}'; }
+
+ensure_root_image() {
+  if docker image inspect "$ROOT_IMAGE" >/dev/null 2>&1; then
     return
   fi
-  [ "$IMAGE" = "code-sandbox/base:bookworm" ] || die "image $IMAGE is missing; pull or build it (this script only builds code-sandbox/base:bookworm)."
   command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
-  as_root "building the base image"
-  local mirror rootfs
+  as_root "building the sandbox images"
+  local mirror rootfs started=$SECONDS
   # The first plain Debian archive the machine's apt sources name (one-line or deb822).
   mirror="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
     | awk '/^(URIs:|deb) / { for (i = 2; i <= NF; i++) if ($i ~ /^https?:.*\/debian\/?$/) { print $i; exit } }' || true)"
   mirror="${mirror:-http://deb.debian.org/debian}"
   rootfs="$(mktemp -d /var/tmp/code-sandbox-rootfs.XXXXXX)"
-  trap 'rm -rf "$rootfs"' RETURN
-  # debootstrap's own resolver cannot settle npm's dependencies, so it lays a
-  # minimal system and apt, inside it, installs the toolchains.
-  log "debootstrap bookworm from $mirror (takes 1-2 minutes)"
-  debootstrap --variant=minbase --include=ca-certificates bookworm "$rootfs" "$mirror" >"$STATE_DIR/debootstrap.log" 2>&1 \
+  trap 'rm -rf "${rootfs:-}"; trap - RETURN' RETURN
+  log "debootstrap trixie from $mirror for $ROOT_IMAGE (takes 1-2 minutes)"
+  debootstrap --variant=minbase --include=ca-certificates trixie "$rootfs" "$mirror" >"$STATE_DIR/debootstrap.log" 2>&1 \
     || { tail -n 30 "$STATE_DIR/debootstrap.log" >&2; die "debootstrap failed; see $STATE_DIR/debootstrap.log"; }
-  cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
-  log "installing node, npm and python3 into the image (takes 1-2 minutes)"
-  { chroot "$rootfs" apt-get update -qq &&
-    DEBIAN_FRONTEND=noninteractive chroot "$rootfs" apt-get install -y -qq --no-install-recommends \
-      nodejs npm python3 python3-venv python3-pip procps; } >>"$STATE_DIR/debootstrap.log" 2>&1 \
-    || { tail -n 30 "$STATE_DIR/debootstrap.log" >&2; die "installing packages into the image failed; see $STATE_DIR/debootstrap.log"; }
   # An intercepting proxy signs outbound HTTPS here: trust its CA inside sandboxes
   # too, or npm fails with SELF_SIGNED_CERT_IN_CHAIN.
   if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
     cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/"
     chroot "$rootfs" update-ca-certificates >/dev/null 2>&1
   fi
+  # No services start while the stack images install packages (redis-server's would).
+  printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d" && chmod 755 "$rootfs/usr/sbin/policy-rc.d"
   # The unprivileged user sandboxes run as, and the workspace it owns.
   chroot "$rootfs" groupadd --gid 1000 sandbox
   chroot "$rootfs" useradd --uid 1000 --gid 1000 --home-dir /home/sandbox --create-home --shell /bin/bash sandbox
   mkdir -p "$rootfs/workspace" && chown 1000:1000 "$rootfs/workspace"
-  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs/etc/resolv.conf"
-  log "importing the root filesystem as $IMAGE"
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+  : >"$rootfs/etc/resolv.conf"
+  log "importing the root filesystem as $ROOT_IMAGE"
   tar -C "$rootfs" -c . | docker import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'ENV LANG=C.UTF-8' \
     --change 'WORKDIR /workspace' \
     --change 'CMD ["/bin/bash"]' \
-    - "$IMAGE" >/dev/null
-  log "image $IMAGE is ready ($(docker image inspect "$IMAGE" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}'))"
+    - "$ROOT_IMAGE" >/dev/null
+  log "$ROOT_IMAGE is ready ($(image_size "$ROOT_IMAGE"), $((SECONDS - started)) s)"
+}
+
+# One stack's image, FROM the root image; its RUN steps install Debian's packages.
+ensure_stack_image() {
+  local stack=$1 image context started
+  image="$(stack_image "$stack")"
+  if docker image inspect "$image" >/dev/null 2>&1; then
+    log "image $image is present"
+    return
+  fi
+  ensure_root_image
+  started=$SECONDS
+  context="$(mktemp -d)"
+  trap 'rm -rf "${context:-}"; trap - RETURN' RETURN
+  if [ "$stack" = base ]; then
+    local arch
+    case "$(uname -m)" in x86_64) arch=x64 ;; aarch64) arch=arm64 ;; *) die "no official Node.js build for $(uname -m)" ;; esac
+    log "fetching Node.js $NODE_VERSION and npm $NPM_VERSION from the npm registry"
+    (cd "$context" && npm pack --silent "node-linux-$arch@$NODE_VERSION" "npm@$NPM_VERSION" >/dev/null) \
+      || die "cannot fetch node-linux-$arch@$NODE_VERSION and npm@$NPM_VERSION from the npm registry"
+    mv "$context/node-linux-$arch-$NODE_VERSION.tgz" "$context/node.tgz"
+    mv "$context/npm-$NPM_VERSION.tgz" "$context/npm.tgz"
+  fi
+  log "building $image (scripts/images/$stack.Dockerfile; log: $STATE_DIR/image-$stack.log)"
+  # The legacy builder works offline FROM a local image; buildx may not be installed.
+  DOCKER_BUILDKIT=0 docker build --build-arg "ROOT=$ROOT_IMAGE" -t "$image" -f "$IMAGES_DIR/$stack.Dockerfile" "$context" \
+    2>&1 | tee "$STATE_DIR/image-$stack.log" | { grep --line-buffered '^Step ' || true; } | while IFS= read -r line; do log "  $stack: ${line:0:100}"; done
+  docker image inspect "$image" >/dev/null 2>&1 \
+    || { tail -n 30 "$STATE_DIR/image-$stack.log" >&2; die "building $image failed; see $STATE_DIR/image-$stack.log"; }
+  log "image $image is ready ($(image_size "$image"), $((SECONDS - started)) s)"
+}
+
+# `images [stack...]`: those stacks' images (default: all). node and python are the base image's.
+ensure_images() {
+  local stack wanted=() asked=("$@")
+  [ $# -gt 0 ] || read -ra asked <<<"$STACKS"
+  for stack in "${asked[@]}"; do
+    case "$stack" in
+      node|python|shell|base) wanted+=(base) ;;
+      go|rust|ruby|php) wanted+=("$stack") ;;
+      *) die "unknown stack '$stack'; the images are: node (python), go, rust, ruby, php" ;;
+    esac
+  done
+  for stack in $(printf '%s\n' "${wanted[@]}" | awk '!seen[$0]++'); do ensure_stack_image "$stack"; done
 }
 
 # The sandboxes' seccomp profile: Docker's default without ptrace (see
@@ -128,7 +180,7 @@ ensure_seccomp() {
   fi
   local work
   work="$(mktemp -d)"
-  trap 'rm -rf "$work"' RETURN
+  trap 'rm -rf "${work:-}"; trap - RETURN' RETURN
   log "making the seccomp profile from Docker's default"
   [ -n "$apt_updated" ] || apt-cache show golang-github-docker-docker-dev >/dev/null 2>&1 \
     || { DEBIAN_FRONTEND=noninteractive apt-get update -qq; apt_updated=1; }
@@ -165,23 +217,20 @@ ensure_agent() {
   ensure_minimal_image
 }
 
-# A test image with neither Node nor perl, made offline from the base image: the
+# A test image with neither Node nor perl, made offline from the root image: the
 # agent's tests run in it too, to show it needs no runtime in the sandbox.
 ensure_minimal_image() {
-  if ! docker image inspect "$IMAGE" >/dev/null 2>&1; then
-    log "no $IMAGE yet, so no $MINIMAL_IMAGE (run: scripts/setup.sh docker agent)"
-    return
-  fi
   if docker image inspect "$MINIMAL_IMAGE" >/dev/null 2>&1; then
     log "image $MINIMAL_IMAGE is present"
     return
   fi
-  log "building $MINIMAL_IMAGE ($IMAGE without node, npm and perl)"
-  printf '%s\n' "FROM $IMAGE" \
-    "RUN dpkg --purge --force-depends --force-remove-essential nodejs npm libnode108 perl perl-base perl-modules-5.36 libperl5.36 2>/dev/null; \\" \
-    "    rm -rf /usr/share/nodejs /usr/lib/nodejs /usr/share/perl /usr/share/perl5 /usr/lib/x86_64-linux-gnu/perl*; \\" \
+  ensure_root_image
+  log "building $MINIMAL_IMAGE ($ROOT_IMAGE without perl)"
+  printf '%s\n' "FROM $ROOT_IMAGE" \
+    "RUN dpkg --purge --force-depends --force-remove-essential perl-base; \\" \
+    "    rm -rf /usr/share/perl /usr/share/perl5 /usr/lib/x86_64-linux-gnu/perl*; \\" \
     "    ! command -v node && ! command -v npm && ! command -v perl" \
-    | docker build --network none -t "$MINIMAL_IMAGE" - >"$STATE_DIR/minimal-image.log" 2>&1 \
+    | DOCKER_BUILDKIT=0 docker build --network none -t "$MINIMAL_IMAGE" - >"$STATE_DIR/minimal-image.log" 2>&1 \
     || { tail -n 20 "$STATE_DIR/minimal-image.log" >&2; die "building $MINIMAL_IMAGE failed; see $STATE_DIR/minimal-image.log"; }
   log "image $MINIMAL_IMAGE is ready"
 }
@@ -208,12 +257,18 @@ ensure_browsers() {
 }
 
 mkdir -p "$STATE_DIR" 2>/dev/null || STATE_DIR="$(mktemp -d)"
-parts="${*:-docker agent browsers}"
-for part in $parts; do
+set -- ${*:-docker agent browsers}
+while [ $# -gt 0 ]; do
+  part=$1
+  shift
   case "$part" in
-    docker) ensure_daemon; ensure_image; ensure_seccomp ;;
-    agent) ensure_agent ;;
+    docker) ensure_daemon; ensure_images base; ensure_seccomp ;;
+    images)
+      stacks=()
+      while [ $# -gt 0 ] && [[ " node python shell base $STACKS " == *" $1 "* ]]; do stacks+=("$1"); shift; done
+      ensure_daemon; ensure_images "${stacks[@]}" ;;
+    agent) ensure_daemon; ensure_agent ;;
     browsers) ensure_browsers ;;
-    *) die "unknown part '$part'; use docker, agent and/or browsers" ;;
+    *) die "unknown part '$part'; use docker, agent, images [stack...] and/or browsers" ;;
   esac
 done

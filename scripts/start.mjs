@@ -17,7 +17,7 @@ import { createStaticServer, listen } from './demo/static-server.mjs';
 const root = (path) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 const log = (line) => console.log(`[start ${new Date().toTimeString().slice(0, 8)}] ${line}`);
 
-/** Runs scripts/setup.sh for `parts` (`docker`: daemon and base image; `browsers`); it prints its own progress. */
+/** Runs scripts/setup.sh for `parts` (`docker`: daemon and default image; `images`: every stack's; `browsers`); it prints its own progress. */
 export function setup(parts = ['docker']) {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [root('scripts/setup.sh'), ...parts], { stdio: 'inherit' });
@@ -88,8 +88,8 @@ async function main() {
   const port = envPort('PORT', 8080);
   const orchestratorPort = envPort('ORCHESTRATOR_PORT', 8787);
   const host = process.env.HOST || '127.0.0.1';
-  log('making sure of Docker and the base image (scripts/setup.sh docker)...');
-  await setup(['docker']);
+  log('making sure of Docker and every stack\'s image (scripts/setup.sh docker images)...');
+  await setup(['docker', 'images']);
   log('building the CDN bundle (dist/cdn/code-sandbox.js)...');
   await buildCdn();
   log('starting the sandbox server and the demo pages...');
@@ -119,6 +119,7 @@ async function main() {
   Demo pages       ${demo.pageUrl}/
     docs page      ${demo.pageUrl}/docs.html
     blog post      ${demo.pageUrl}/blog.html
+    every stack    ${demo.pageUrl}/stacks.html
   Sandbox server   ${demo.orchestratorUrl}  (previews on http://<session>-<port>.localhost:${new URL(demo.orchestratorUrl).port}/)
 
   Open a page and press Run on an example. Ctrl-C stops everything.

@@ -50,7 +50,8 @@ function step(name, command, args, { counts = false, retryImportFailure = false,
 // `node scripts/test.mjs unit`, `node`, `browser`, `e2e` runs one suite; `hostile` runs the
 // heavy attack-and-fault suite (npm run test:hostile: not part of npm test, CI runs it after).
 const only = process.argv[2];
-if (!only) step('Setup', 'bash', ['scripts/setup.sh']);
+// Every stack's image: the Node suites run each stack's hello world, the demo pages an example per stack.
+if (!only) step('Setup', 'bash', ['scripts/setup.sh', 'docker', 'agent', 'images', 'browsers']);
 if (!only) step('Types and lint', 'npm', ['run', '--silent', 'lint']);
 // Unit suites need neither Docker nor a browser (npm run test:unit); the Node suites drive real Docker.
 if (!only || only === 'unit') step('Unit suites', 'npx', ['mocha', '--config', '.mocharc.unit.json', '--reporter', './scripts/test-reporters/mocha-stats.cjs'], { counts: true });
@@ -59,7 +60,7 @@ if (!only || only === 'unit') step('Unit suites', 'npx', ['mocha', '--config', '
 if (!only || only === 'node') {
   step('Agent (Go)', 'go', ['test', '-count=1', '-tags', 'container', './...'], {
     cwd: 'agent',
-    env: { AGENT_MINIMAL_IMAGE: 'code-sandbox/minimal:bookworm' },
+    env: { AGENT_MINIMAL_IMAGE: 'code-sandbox/minimal:trixie' },
   });
 }
 if (!only || only === 'node') step('Node suites', 'npx', ['mocha', '--reporter', './scripts/test-reporters/mocha-stats.cjs'], { counts: true });

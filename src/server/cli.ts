@@ -13,8 +13,9 @@ const HELP = `Usage: code-sandbox-server [options]
   --port <n>              port to listen on (default 8787; 0 picks a free one)
   --host <addr>           address to listen on (default 127.0.0.1)
   --allow-origin <url>    page origin allowed to start sandboxes (repeatable; * for any, development only)
-  --image <name>          sandbox image (default code-sandbox/base:bookworm)
-  --template-image <t=i>  image for a template, e.g. python=python:3.12-slim (repeatable)
+  --image <name>          default sandbox image (default code-sandbox/base:trixie: Node.js, Python)
+  --template-image <t=i>  image for a template, e.g. go=golang:1.24 (repeatable; defaults: code-sandbox/<t>:trixie
+                          for go, rust, ruby and php, built by npm run setup -- images)
   --preview-url <tmpl>    preview URL template, e.g. https://{session}-{port}.example-preview.com/
   --public-url <url>      the URL clients reach this server at, when behind a proxy
   --api-key <key>         API key that may create sessions server-to-server (repeatable; also CODE_SANDBOX_API_KEYS, comma-separated)
@@ -86,7 +87,7 @@ function main(): void {
     values['template-image'].map((pair) => {
       const [template, image] = pair.split('=');
       if (!template || !image) {
-        console.error(`--template-image takes template=image, such as python=python:3.12-slim, not "${pair}".`);
+        console.error(`--template-image takes template=image, such as go=golang:1.24, not "${pair}".`);
         process.exit(2);
       }
       return [template, image];

@@ -4,6 +4,7 @@
  */
 export { LocalContainerEngine } from './local-engine/local-container-engine.js';
 export type { LocalContainerEngineOptions, LocalProcess } from './local-engine/local-container-engine.js';
+export { DEFAULT_IMAGE, STACK_IMAGES } from './stack-images.js';
 export { OWNER_LABEL } from './local-engine/container-spec.js';
 export { readSeccompProfile, SECCOMP_PROFILE_PATH } from './local-engine/seccomp.js';
 export type { SandboxLimits } from './local-engine/container-spec.js';

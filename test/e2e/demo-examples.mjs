@@ -100,6 +100,47 @@ export const EXAMPLES = [
     },
   },
   {
+    page: 'stacks.html',
+    id: 'go',
+    engine: 'remote',
+    title: 'a Go module (stack inferred from go.mod) builds and runs in the Go image',
+    check: (t) => ranTo(t, 0, 'words: 4 longest: quick', 'built with go1.'),
+  },
+  {
+    page: 'stacks.html',
+    id: 'rust',
+    engine: 'remote',
+    title: 'a Rust package (stack inferred from Cargo.toml) compiles and runs in the Rust image',
+    check: (t) => ranTo(t, 0, 'primes below 50: [2, 3, 5, 7,', '15 of them'),
+  },
+  {
+    page: 'stacks.html',
+    id: 'ruby',
+    engine: 'remote',
+    title: 'a Ruby script runs in the Ruby image',
+    check: (t) => ranTo(t, 0, 'pears: 5', 'Ruby 3.'),
+  },
+  {
+    page: 'stacks.html',
+    id: 'php',
+    engine: 'remote',
+    title: 'a PHP script runs in the PHP image',
+    check: (t) => ranTo(t, 0, 'GO · RUST · RUBY · PHP', 'PHP 8.'),
+  },
+  {
+    page: 'stacks.html',
+    id: 'database',
+    engine: 'remote',
+    title: 'a Node.js server counts visits in a Redis server running in its sandbox',
+    async check(t) {
+      const frame = await previewShows(t, 'Counted by Redis', 3 * MINUTE);
+      const first = Number(/Visit number (\d+)/.exec(await frame.locator('h1').innerText())?.[1]);
+      expect(first >= 1, `a visit count (got ${first})`).toBe(true);
+      await frame.locator('body').evaluate(() => location.reload());
+      await frame.locator('h1').filter({ hasText: `Visit number ${first + 1}` }).waitFor({ timeout: 30_000 });
+    },
+  },
+  {
     page: 'docs.html?coi',
     id: 'node-script',
     title: 'on a cross-origin isolated page, auto tries the in-browser engine first, then falls back to the server',

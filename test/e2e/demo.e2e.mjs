@@ -38,7 +38,7 @@ describe('the demo pages, end to end', function () {
   before(async function () {
     this.timeout(20 * 60_000); // a fresh machine builds the image and installs the browsers first
     mkdirSync(RESULTS, { recursive: true });
-    await setup(['docker', 'browsers']);
+    await setup(['docker', 'agent', 'images', 'browsers']);
     await buildCdn();
     demo = await startDemo({ port: 0, orchestratorPort: 0, owner: OWNER, quiet: !process.env.CS_ORCHESTRATOR_LOG });
     browser = await chromium.launch({

@@ -11,9 +11,7 @@ import { expect } from 'chai';
 import type { ContainerEngine, PortEvent } from '../../src/index.js';
 import { LocalContainerEngine } from '../../src/server/index.js';
 import { until } from '../contract/helpers.js';
-import { remoteEngine, startOrchestrator, testOwner } from './support/orchestrator.js';
-
-const IMAGE = process.env['CODE_SANDBOX_IMAGE'] ?? 'code-sandbox/base:bookworm';
+import { IMAGE, remoteEngine, startOrchestrator, testOwner } from './support/orchestrator.js';
 
 /** The WebContainer tutorial's app (webcontainers.io/tutorial), as its readers type it. */
 const TUTORIAL_APP = {

@@ -64,9 +64,9 @@ describe('the npm package contents', function () {
     expect(accidental, 'files that should not be published').to.deep.equal([]);
   });
 
-  it('ships only the build, the manifest, the setup scripts, the agent sources and the package files', () => {
+  it('ships only the build, the manifest, the setup scripts, the image recipes, the agent sources and the package files', () => {
     const unexpected = files.filter(
-      (path) => !/^(dist\/|custom-elements\.json$|scripts\/(setup\.sh|seccomp-profile\.mjs)$|agent\/([\w-]+\.go|go\.mod)$|package\.json$|README\.md$|LICENSE)/.test(path),
+      (path) => !/^(dist\/|custom-elements\.json$|scripts\/(setup\.sh|seccomp-profile\.mjs|images\/\w+\.Dockerfile)$|agent\/([\w-]+\.go|go\.mod)$|package\.json$|README\.md$|LICENSE)/.test(path),
     );
     expect(unexpected).to.deep.equal([]);
   });
@@ -82,6 +82,9 @@ describe('the npm package contents', function () {
     const helpers = [...setup.matchAll(/\$\(dirname "\$0"\)\/([\w.-]+)/g)].map((match) => `scripts/${match[1]}`);
     expect(helpers, 'helpers found in setup.sh').to.not.be.empty;
     for (const helper of helpers) expect(files, 'run by scripts/setup.sh').to.include(helper);
+    for (const stack of setup.match(/^STACKS="([\w ]+)"/m)![1]!.split(' ')) {
+      expect(files, 'built by scripts/setup.sh images').to.include(`scripts/images/${stack}.Dockerfile`);
+    }
   });
 
   it('resolves every export, with types for each JavaScript entry', () => {

@@ -10,6 +10,10 @@ describe('stacks', () => {
     expect(inferStack(['Cargo.toml'])).to.equal('rust');
     expect(inferStack(['index.mjs'])).to.equal('node');
     expect(inferStack(['hello.py'])).to.equal('python');
+    expect(inferStack(['main.go'])).to.equal('go');
+    expect(inferStack(['main.rb'])).to.equal('ruby');
+    expect(inferStack(['index.php'])).to.equal('php');
+    expect(inferStack(['src', 'lib.rs'])).to.equal('rust');
     expect(inferStack(['notes.txt'])).to.equal(undefined);
   });
 
@@ -18,7 +22,7 @@ describe('stacks', () => {
     expect(planInstall(['package.json', 'package-lock.json'])?.command).to.equal('npm ci --no-audit --no-fund');
     expect(planInstall(['package.json', 'yarn.lock'])?.command).to.match(/^yarn install/);
     expect(planInstall(['package.json', 'pnpm-lock.yaml'])?.command).to.match(/^pnpm install/);
-    expect(planInstall(['requirements.txt'])?.command).to.match(/venv .*-r requirements\.txt$/);
+    expect(planInstall(['requirements.txt'])?.command).to.match(/venv .*-r requirements\.txt/);
     expect(planInstall(['README.md'])).to.equal(undefined);
   });
 
@@ -28,6 +32,10 @@ describe('stacks', () => {
     expect(planDevServer(['package.json'], pkg({ start: 'node x' }))).to.equal('npm start');
     expect(planDevServer(['package.json', 'server.js'], '{broken')).to.equal('node server.js');
     expect(planDevServer(['app.py'])).to.equal('python3 app.py');
+    expect(planDevServer(['go.mod', 'main.go'])).to.equal('go run .');
+    expect(planDevServer(['Cargo.toml', 'src'])).to.equal('cargo run');
+    expect(planDevServer(['main.rb'])).to.equal('ruby main.rb');
+    expect(planDevServer(['index.php'])).to.equal('php index.php');
     expect(planDevServer(['notes.txt'])).to.equal(undefined);
   });
 });

@@ -19,6 +19,7 @@ import { contentBytes, type DirEntry, type FileSystemTree, type TreeEntry } from
 import { checkSymlinkTarget, workspaceEntries, workspaceFilePath, workspaceRelative } from '../../engine/paths.js';
 import { checkExec, followInstall, killOnAbort } from '../../engine/process-options.js';
 import { planDevServer, planInstall } from '../../engine/stack.js';
+import { imageFixCommand } from '../stack-images.js';
 import { deadline, raceSignal, type WaitOptions } from '../../engine/wait.js';
 import { AgentRequestError, sandboxError } from './agent/agent-errors.js';
 import type { AgentConnection } from './agent/agent-connection.js';
@@ -38,7 +39,7 @@ export type LocalProcess = AgentProcess;
 
 /** Options of `new LocalContainerEngine(...)`. */
 export interface LocalContainerEngineOptions {
-  /** The image sandboxes run, e.g. `code-sandbox/base:bookworm` or `node:22-slim`. */
+  /** The image sandboxes run, e.g. `code-sandbox/base:trixie` (DEFAULT_IMAGE) or `node:22-slim`. */
   image: string;
   /** A dockerode client; by default one for `DOCKER_HOST`, else the local Docker socket. */
   docker?: Docker;
@@ -86,7 +87,7 @@ const FILE_TIMEOUT = 120_000;
  * Runs a sandbox in a local Docker (or Podman) container.
  *
  * ```ts
- * const engine = new LocalContainerEngine({ image: 'code-sandbox/base:bookworm' });
+ * const engine = new LocalContainerEngine({ image: 'code-sandbox/base:trixie' });
  * await engine.boot();
  * await engine.mount({ 'main.js': { file: { contents: 'console.log(6 * 7)' } } });
  * const run = await engine.exec('node', ['main.js']);
@@ -111,7 +112,7 @@ export class LocalContainerEngine extends ContainerEngine {
 
   constructor(options: LocalContainerEngineOptions) {
     super();
-    if (!options?.image) throw new TypeError('LocalContainerEngine needs an `image`, such as "code-sandbox/base:bookworm".');
+    if (!options?.image) throw new TypeError('LocalContainerEngine needs an `image`, such as "code-sandbox/base:trixie".');
     if (options.user !== undefined && /^(0|root)(:|$)/.test(options.user)) {
       throw new TypeError('LocalContainerEngine never runs sandboxes as root; set `user` to an unprivileged uid:gid such as "1000:1000".');
     }
@@ -469,10 +470,7 @@ export async function assertImage(docker: Docker, image: string): Promise<Docker
     return await docker.getImage(image).inspect();
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode !== 404) throw dockerUnreachable(error);
-    throw new EngineUnavailableError(`The image "${image}" is not on this Docker daemon. ` +
-      (image === 'code-sandbox/base:bookworm'
-        ? 'Build it with `bash node_modules/code-sandbox/scripts/setup.sh docker` (`npm run setup` in a checkout of code-sandbox).'
-        : `Pull it with \`docker pull ${image}\`.`));
+    throw new EngineUnavailableError(`The image "${image}" is not on this Docker daemon. Get it with \`${imageFixCommand(image)}\`.`);
   }
 }
 

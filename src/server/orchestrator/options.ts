@@ -1,8 +1,10 @@
 /** The orchestrator's options, their defaults, and how they are resolved. */
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
+import { assertImage } from '../local-engine/local-container-engine.js';
 import type { SandboxLimits } from '../local-engine/container-spec.js';
 import { SANDBOX_NETWORK, type SandboxNetworkOptions } from '../local-engine/sandbox-network.js';
+import { DEFAULT_IMAGE, STACK_IMAGES } from '../stack-images.js';
 
 /** Limits the orchestrator enforces; every one is configurable. */
 export interface OrchestratorLimits {
@@ -28,9 +30,12 @@ export interface OrchestratorLimits {
 
 /** Options of `createOrchestrator`. */
 export interface OrchestratorOptions {
-  /** Image for sessions with no template match (default `code-sandbox/base:bookworm`). */
+  /** Image for sessions with no template match (default `code-sandbox/base:trixie`: Node.js, Python). */
   image?: string;
-  /** Image per template, e.g. `{ python: 'python:3.12-slim' }`. */
+  /**
+   * Image per template, e.g. `{ go: 'golang:1.24' }`, over the defaults
+   * (`STACK_IMAGES`: the go, rust, ruby and php images setup.sh builds).
+   */
   images?: Record<string, string>;
   /** Page origins allowed to create and connect to sessions; `*` allows any (development only). */
   allowedOrigins?: string[];
@@ -89,8 +94,7 @@ export type ResolvedOptions = Required<Omit<OrchestratorOptions, Optional>> & Pi
 
 export function resolveOptions(options: OrchestratorOptions): ResolvedOptions {
   return {
-    image: 'code-sandbox/base:bookworm',
-    images: {},
+    image: DEFAULT_IMAGE,
     allowedOrigins: [],
     apiKeys: [],
     requireApiKey: false,
@@ -101,6 +105,7 @@ export function resolveOptions(options: OrchestratorOptions): ResolvedOptions {
     pool: 0,
     log: (line) => process.stderr.write(`[code-sandbox-server] ${line}\n`),
     ...options,
+    images: { ...STACK_IMAGES, ...options.images },
     limits: {
       sessions: 50,
       sessionsPerAddress: 5,
@@ -114,4 +119,25 @@ export function resolveOptions(options: OrchestratorOptions): ResolvedOptions {
       ...options.limits,
     },
   };
+}
+
+/**
+ * The start-up check of the images: without the default one the server does not
+ * start (the error says how to get it); a missing template image is logged with
+ * its fix, and only that template's sessions fail (with the same message).
+ * Returns the images that are there.
+ */
+export async function checkImages(docker: Docker, config: Pick<ResolvedOptions, 'image' | 'images' | 'log'>): Promise<string[]> {
+  await assertImage(docker, config.image);
+  const present = [config.image];
+  for (const [template, image] of Object.entries(config.images)) {
+    if (present.includes(image)) continue;
+    try {
+      await assertImage(docker, image);
+      present.push(image);
+    } catch (error) {
+      config.log(`warning: template ${template} cannot run: ${(error as Error).message} Or map it to an image you have: --template-image ${template}=<image>.`);
+    }
+  }
+  return present;
 }

@@ -11,10 +11,10 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE } from '../../protocol/messages.js';
 import { OWNER_LABEL } from '../local-engine/container-spec.js';
 import { allowsPtrace, defaultSeccompProfile } from '../local-engine/seccomp.js';
-import { assertImage, LocalContainerEngine, type LocalContainerEngineOptions } from '../local-engine/local-container-engine.js';
+import { LocalContainerEngine, type LocalContainerEngineOptions } from '../local-engine/local-container-engine.js';
 import { ensureSandboxNetwork, SANDBOX_NETWORK } from '../local-engine/sandbox-network.js';
 import { HttpError, sendError, sendJson } from './http-errors.js';
-import { resolveOptions, type OrchestratorOptions, type ResolvedOptions } from './options.js';
+import { checkImages, resolveOptions, type OrchestratorOptions, type ResolvedOptions } from './options.js';
 import { parsePreviewHost, proxyHttp, proxyUpgrade } from './preview-proxy.js';
 import { RateLimiter } from './rate-limit.js';
 import { newSessionId, Session } from './session.js';
@@ -402,7 +402,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     server,
     async listen(port = 0, host = '127.0.0.1') {
       // Fail at start, not on every session: an operator sees the fix once, in the terminal.
-      for (const image of new Set([config.image, ...Object.values(config.images)])) await assertImage(docker, image);
+      const images = await checkImages(docker, config);
       if (usesSandboxNetwork()) await ensureSandboxNetwork(docker, config.sandboxNetwork);
       await removeOrphans();
       if (allowsPtrace(seccompProfile)) log('warning: sandboxes run under a seccomp profile that allows ptrace between their own processes; `npm run setup` installs one without it (see docs/security.md)');
@@ -416,7 +416,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       previewTemplate = config.previewUrl ?? `http://{session}-{port}.localhost:${actual}/`;
       previewSuffix = new URL(previewTemplate.replace('{session}-{port}', 'preview-1')).host.slice('preview-1.'.length);
       startTimers();
-      for (const image of new Set([config.image, ...Object.values(config.images)])) pool.fill(image);
+      for (const image of images) pool.fill(image);
       log(`listening on ${baseUrl} (previews at ${previewTemplate})`);
       return baseUrl;
     },

@@ -3,12 +3,12 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
 import { RemoteContainerEngine, type WebSocketConstructor } from '../../../src/index.js';
-import { createOrchestrator, type Orchestrator, type OrchestratorOptions } from '../../../src/server/index.js';
+import { createOrchestrator, DEFAULT_IMAGE, type Orchestrator, type OrchestratorOptions } from '../../../src/server/index.js';
 
 /** Runs a command (docker, node...) and resolves with its output. */
 export const run = promisify(execFile);
 /** The sandbox image the Node suites run (scripts/setup.sh builds it). */
-export const IMAGE = process.env['CODE_SANDBOX_IMAGE'] ?? 'code-sandbox/base:bookworm';
+export const IMAGE = process.env['CODE_SANDBOX_IMAGE'] ?? DEFAULT_IMAGE;
 let counter = 0;
 
 /** A unique owner label per orchestrator, so parallel runs never reap each other's containers. */
