@@ -282,7 +282,7 @@ export class CodeSandboxElement extends LitElement {
     const scheme = this.#colorScheme();
     return html`
       <div part="base" class="base ${scheme}${this.#editor ? ' editing' : ''}${this.#runtime?.terminal.isOpen ? ' ran' : ''}" role="group" aria-label=${config.label}>
-        <div part="code" class="code" tabindex=${this.#editor ? nothing : 0} @focusin=${this.#focusCode}>${this.#editor?.element}<slot></slot></div>
+        <div part="code" class="code" tabindex=${this.#editor || !this.querySelector('pre[data-file],[data-visible]') ? nothing : 0} @focusin=${this.#focusCode}>${this.#editor?.element}<slot></slot></div>
         <div part="toolbar" class="toolbar">
           <div part="controls" class="controls" role="group" aria-label="Sandbox controls">
             <button part="button run-button" class="run" type="button" ?disabled=${busy} @click=${() => this.run()}>Run</button>

@@ -1,7 +1,7 @@
 // What each demo example must do when its Run button is pressed. One entry per
 // <code-sandbox id> on the demo pages; the e2e script runs them in this order.
 import { expect } from './expect.mjs';
-import { terminalText, waitFor } from './support.mjs';
+import { recorded, terminalText, waitFor } from './support.mjs';
 
 const MINUTE = 60_000;
 
@@ -26,10 +26,35 @@ async function previewShows({ page, sandbox, id }, text, timeout) {
   return frame;
 }
 
+/** The reader's editor in an example: CodeMirror's content element, once the editor has opened. */
+const editorOf = (sandbox) => sandbox.locator('.cm-content');
+
+/** The editor's text, line by line. */
+const editorText = async (sandbox) => (await sandbox.locator('.cm-line').allInnerTexts()).join('\n');
+
+/** Runs the example and waits for the next exit; returns the lines printed since the run started. */
+async function runAndRead({ page, sandbox, id }) {
+  const before = await recorded(page, id);
+  await sandbox.getByRole('button', { name: 'Run', exact: true }).click();
+  const after = await waitFor(page, id, 'exit', (r) => r.exits.length > before.exits.length, 2 * MINUTE);
+  return after.output.slice(before.output.length).split(/\r?\n/);
+}
+
+/** Replaces the letter in console.log('a') as a reader does: click into the code, arrow keys, Backspace, type. */
+async function replaceLetter({ page, sandbox }, letter) {
+  await sandbox.locator('.cm-line, pre[data-file]').first().click();
+  await editorOf(sandbox).waitFor();
+  await page.keyboard.press('Home');
+  for (let i = 0; i < "console.log('a".length; i++) await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.type(letter);
+}
+
 /**
  * One entry per example: the page (path and query), the element's id, and what
- * must happen after Run. `engine` is the engine it must end up on (the demo
- * pages are not cross-origin isolated, so `auto` picks the server at once).
+ * must happen after Run (`runFirst: false`: the check presses Run itself).
+ * `engine` is the engine it must end up on (the demo pages are not
+ * cross-origin isolated, so `auto` picks the server at once).
  */
 export const EXAMPLES = [
   {
@@ -38,6 +63,50 @@ export const EXAMPLES = [
     engine: 'remote',
     title: 'a Node.js script prints and exits 0',
     check: (t) => ranTo(t, 0, '3. router', 'Node.js v'),
+  },
+  {
+    page: 'docs.html',
+    id: 'edit-me',
+    engine: 'remote',
+    runFirst: false,
+    title: 'a reader edits the code and runs it, finds the edit after a reload, and Reset brings back the original',
+    async check(t) {
+      const { page, sandbox, id } = t;
+      const expected = sandbox.locator('[data-output]');
+      expect(await expected.isVisible(), 'expected output shown before the run').toBe(true);
+      expect(await editorOf(sandbox).count(), 'no editor before the reader asks').toBe(0);
+      await replaceLetter(t, 'b');
+      expect(await editorText(sandbox)).toBe("console.log('b')");
+      expect(await runAndRead(t), 'the edited code ran').toContain('b');
+      expect(await expected.isVisible(), 'the terminal replaces the expected output').toBe(false);
+
+      await page.reload();
+      await page.evaluate(() => customElements.whenDefined('code-sandbox'));
+      const again = page.locator(`code-sandbox#${id}`);
+      await editorOf(again).waitFor();
+      expect(await editorText(again), 'the edit survives a reload').toBe("console.log('b')");
+      expect(await again.locator('[part~="edited"]').innerText()).toBe('edited');
+
+      await again.getByRole('button', { name: 'Reset files' }).click();
+      await again.locator('[part~="edited"]').waitFor({ state: 'detached' });
+      expect(await editorText(again)).toBe("console.log('a')");
+      const stored = await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('code-sandbox:edits:')));
+      expect(stored, 'stored edits after Reset').toEqual([]);
+      expect(await runAndRead({ ...t, sandbox: again }), 'the original runs again').toContain('a');
+    },
+  },
+  {
+    page: 'docs.html',
+    id: 'modules-example',
+    engine: 'remote',
+    title: 'a multi-file example shows a tab per file and runs',
+    async check(t) {
+      await ranTo(t, 0, 'Hello, docs reader!');
+      const tabs = t.sandbox.getByRole('tab');
+      expect(await tabs.allInnerTexts()).toEqual(['index.mjs', 'greet.mjs']);
+      await tabs.nth(1).click();
+      expect(await editorText(t.sandbox)).toContain('export function greet(name)');
+    },
   },
   {
     page: 'docs.html',
@@ -59,6 +128,15 @@ export const EXAMPLES = [
       const frame = await previewShows(t, 'Hello from Vite development', 4 * MINUTE);
       await frame.locator('#count').click();
       await frame.locator('#count').filter({ hasText: 'clicked 1 times' }).waitFor({ timeout: 10_000 });
+      // The reader edits main.js while the dev server runs: the preview follows without Run.
+      expect(await t.sandbox.getByRole('tab').allInnerTexts()).toEqual(['main.js', 'index.html']);
+      await editorOf(t.sandbox).click();
+      await t.page.keyboard.press('Control+End');
+      await t.page.keyboard.press('Enter');
+      await t.page.keyboard.type("document.body.append('edited live');");
+      await frame.locator('body').filter({ hasText: 'edited live' }).waitFor({ timeout: 30_000 });
+      const record = await recorded(t.page, t.id);
+      expect(record.servers.length, 'the dev server was not restarted').toBe(1);
     },
   },
   {

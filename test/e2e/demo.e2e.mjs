@@ -38,6 +38,23 @@ async function test(name, body) {
   }
 }
 
+/** The docs page on a phone (390 px, touch): examples get the width, and a tap opens the editor. */
+async function phoneChecks(browser, pageUrl) {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const page = await context.newPage();
+  await test('docs.html at 390 px: every example is nearly the full width, and a tap opens the editor', async () => {
+    await page.goto(`${pageUrl}/docs.html`);
+    await page.evaluate(() => customElements.whenDefined('code-sandbox'));
+    const widths = await page.locator('code-sandbox').evaluateAll((els) => els.map((el) => el.getBoundingClientRect().width));
+    for (const width of widths) expect(width, 'example width at 390 px').toBeGreaterThan(330);
+    const sandbox = page.locator('code-sandbox#edit-me');
+    await sandbox.locator('pre[data-file]').tap();
+    await sandbox.locator('.cm-content').waitFor();
+    await page.screenshot({ path: `${RESULTS}docs-html-phone.png`, fullPage: true });
+  });
+  await context.close();
+}
+
 async function main() {
   mkdirSync(RESULTS, { recursive: true });
   await setup(['docker', 'browsers']);
@@ -76,7 +93,7 @@ async function main() {
         await test(`${path} #${example.id}: ${example.title}`, async () => {
           const sandbox = page.locator(`code-sandbox#${example.id}`);
           await sandbox.scrollIntoViewIfNeeded();
-          await sandbox.getByRole('button', { name: 'Run', exact: true }).click();
+          if (example.runFirst !== false) await sandbox.getByRole('button', { name: 'Run', exact: true }).click();
           try {
             await example.check({ page, sandbox, id: example.id });
             if (example.engine) expect((await recorded(page, example.id)).engines.at(-1)?.engine, 'engine').toBe(example.engine);
@@ -91,6 +108,7 @@ async function main() {
       });
       await context.close();
     }
+    if (!filter || filter === 'phone' || filter.startsWith('docs')) await phoneChecks(browser, demo.pageUrl);
   } finally {
     await browser.close();
     log('stopping the stack...');

@@ -9,7 +9,9 @@ export function expect(actual, what) {
   };
   return {
     toBe: (expected) => actual === expected || fail(`to be ${show(expected)}`),
-    toContain: (part) => (typeof actual === 'string' && actual.includes(part)) || fail(`to contain ${show(part)}`),
+    toContain: (part) => ((typeof actual === 'string' || Array.isArray(actual)) && actual.includes(part)) || fail(`to contain ${show(part)}`),
+    toEqual: (expected) => JSON.stringify(actual) === JSON.stringify(expected) || fail(`to equal ${show(expected)}`),
+    toBeGreaterThan: (bound) => actual > bound || fail(`to be greater than ${bound}`),
     toMatch: (pattern) => (typeof actual === 'string' && pattern.test(actual)) || fail(`to match ${pattern}`),
   };
 }
