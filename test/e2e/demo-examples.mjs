@@ -133,7 +133,8 @@ export const EXAMPLES = [
       await editorOf(t.sandbox).click();
       await t.page.keyboard.press('Control+End');
       await t.page.keyboard.press('Enter');
-      await t.page.keyboard.type("document.body.append('edited live');");
+      // One input, as a paste: typed key by key, the dev server would also load (and report) the half-typed lines.
+      await t.page.keyboard.insertText("document.body.append('edited live');");
       await frame.locator('body').filter({ hasText: 'edited live' }).waitFor({ timeout: 30_000 });
       const record = await recorded(t.page, t.id);
       expect(record.servers.length, 'the dev server was not restarted').toBe(1);

@@ -74,6 +74,8 @@ async function main() {
       if (!examples.length) continue;
       const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
       const page = await context.newPage();
+      // A step that cannot happen fails with Playwright's message instead of waiting forever.
+      page.setDefaultTimeout(60_000);
       await page.addInitScript(recordSandboxEvents);
       const consoleErrors = [];
       page.on('pageerror', (error) => consoleErrors.push(error.message));
