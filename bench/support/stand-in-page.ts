@@ -7,12 +7,13 @@
  * engine completes, which is the element's and the engine's share of
  * edit → preview.
  */
-import '../../src/define.js';
 import { BrowserContainerEngine } from '../../src/browser-engine/browser-container-engine.js';
+import { defineCodeSandbox } from '../../src/define.js';
 import type { CodeSandboxElement } from '../../src/element/code-sandbox.js';
 import { WebContainerStandIn } from '../../test/browser/support/webcontainer-stand-in.js';
 import { recordWrites } from './record-writes.js';
 
+defineCodeSandbox();
 const el = document.querySelector<CodeSandboxElement>('code-sandbox')!;
 el.environment = { family: 'chromium', crossOriginIsolated: true, sharedArrayBuffer: true };
 el.engineFactory = async () => recordWrites(new BrowserContainerEngine({ api: WebContainerStandIn }));
