@@ -26,6 +26,9 @@ import {
 } from './sandbox-config.js';
 import type { SandboxStatus } from './sandbox-status.js';
 
+/** The files a reader sees, and may edit: `<pre data-file>`, and file children marked `data-visible`. */
+const CODE = 'pre[data-file],[data-visible]';
+
 /**
  * A runnable code example: the code, a Run button, a terminal and a preview of
  * its dev server. It runs in the reader's browser (WebContainers, Node.js) or on
@@ -282,7 +285,7 @@ export class CodeSandboxElement extends LitElement {
     const scheme = this.#colorScheme();
     return html`
       <div part="base" class="base ${scheme}${this.#editor ? ' editing' : ''}${this.#runtime?.terminal.isOpen ? ' ran' : ''}" role="group" aria-label=${config.label}>
-        <div part="code" class="code" tabindex=${this.#editor || !this.querySelector('pre[data-file],[data-visible]') ? nothing : 0} @focusin=${this.#focusCode}>${this.#editor?.element}<slot></slot></div>
+        <div part="code" class="code" tabindex=${this.#editor || !this.querySelector(CODE) ? nothing : 0} @focusin=${() => this.#editor || this.#openEditor().then(() => this.#editor?.focus())}>${this.#editor?.element}<slot></slot></div>
         <div part="toolbar" class="toolbar">
           <div part="controls" class="controls" role="group" aria-label="Sandbox controls">
             <button part="button run-button" class="run" type="button" ?disabled=${busy} @click=${() => this.run()}>Run</button>
@@ -331,13 +334,14 @@ export class CodeSandboxElement extends LitElement {
     if (refused) this.#warn([refused]);
   };
 
-  /** The reader focused or clicked the code: open the editor there (a click puts the cursor where it pointed). */
-  readonly #focusCode = (): void => {
-    if (!this.#editor) void this.#openEditor().then(() => this.#editor?.focus());
-  };
 
-  /** Loads the editor (once) and shows it in place of the code; a failure leaves the code as it was. */
-  #openEditor(): Promise<void> {
+  /**
+   * Loads the editor (once, when there is code to edit) and shows it in place of
+   * the code; a failure leaves the code as it was. The code box takes the focus
+   * (Tab, a click or a tap) and opens it, as Run does.
+   */
+  async #openEditor(): Promise<void> {
+    if (!this.querySelector(CODE)) return;
     this.#editorLoading ??= import('./editor/editor-session.js')
       .then(async ({ EditorSession }) => {
         this.#editor = await EditorSession.open({
@@ -350,13 +354,13 @@ export class CodeSandboxElement extends LitElement {
         await this.updateComplete;
       })
       .catch((error: unknown) => this.#warn([`The editor could not load (${String(error)}); the code runs as written.`]));
-    return this.#editorLoading;
+    await this.#editorLoading;
   }
 
   /** Where this example's edits are kept: the page's URL without its hash, and the example's id or position. */
   #storageKey(): string | undefined {
     if (this.#config.persist === 'none') return undefined;
-    const position = [...this.ownerDocument.querySelectorAll(this.localName)].indexOf(this);
+    const position = [...document.querySelectorAll(this.localName)].indexOf(this);
     return `code-sandbox:edits:${location.href.split('#')[0]}#${this.id || position}`;
   }
 

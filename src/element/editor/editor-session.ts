@@ -103,13 +103,9 @@ export class EditorSession {
     return edits;
   }
 
-  /** Focuses the code, with the cursor where the reader pointed (viewport coordinates) when given. */
-  focus(at?: { x: number; y: number }): void {
-    const view = this.#view;
-    if (!view) return;
-    view.focus();
-    const pos = at ? view.posAtCoords(at) : null;
-    if (pos !== null) view.dispatch({ selection: { anchor: pos } });
+  /** Focuses the code. */
+  focus(): void {
+    this.#view?.focus();
   }
 
   /** Puts the author's files back in the editor and forgets the stored edits. */
@@ -121,12 +117,6 @@ export class EditorSession {
     });
     this.#store?.clear();
     this.#render();
-  }
-
-  /** Releases the editor. */
-  dispose(): void {
-    clearTimeout(this.#timer);
-    this.#view?.destroy();
   }
 
   #state(path: string, text: string, language: Extension): EditorState {
