@@ -125,11 +125,14 @@ export const EXAMPLES = [
     engine: 'remote',
     title: 'a Vite dev server installs, starts and its page runs its script',
     async check(t) {
+      // Vite announces a changed file over its HMR socket: an edit made before the preview has connected is never shown.
+      const hmr = t.page.waitForEvent('console', { predicate: (message) => message.text().includes('[vite] connected'), timeout: 4 * MINUTE });
       const frame = await previewShows(t, 'Hello from Vite development', 4 * MINUTE);
       await frame.locator('#count').click();
       await frame.locator('#count').filter({ hasText: 'clicked 1 times' }).waitFor({ timeout: 10_000 });
       // The reader edits main.js while the dev server runs: the preview follows without Run.
       expect(await t.sandbox.getByRole('tab').allInnerTexts()).toEqual(['main.js', 'index.html']);
+      await hmr;
       await editorOf(t.sandbox).click();
       await t.page.keyboard.press('Control+End');
       await t.page.keyboard.press('Enter');
