@@ -11,7 +11,7 @@ import { requestCookiesPlugin } from './scripts/wtr/request-cookies-plugin.mjs';
 import { bundledRxjsPlugin } from './scripts/wtr/bundled-rxjs-plugin.mjs';
 import { browserUnderTestPlugin, chromium, firefox, webkit } from './scripts/wtr/browsers.mjs';
 
-const crossBrowserFiles = ['test/browser/cross-browser*.test.ts', 'test/browser/remote-engine.contract.test.ts'];
+const crossBrowserFiles = ['test/browser/cross-browser*.test.ts', 'test/browser/remote-engine.contract.test.ts', 'test/browser/element-editor.test.ts'];
 
 // WebContainers need a cross-origin isolated page: the browser engine's test pages
 // and cross-browser.isolated.test.ts get COOP/COEP, except

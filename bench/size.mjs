@@ -1,6 +1,7 @@
 // `npm run bench:size`: builds the CDN bundle and prints what a page loads
 // before any sandbox runs (the entry and everything it imports statically) and
-// each lazy chunk, raw and gzipped. Writes bench/results/size.json; exits
+// each lazy chunk, raw and gzipped, and what the editor costs when a reader
+// first focuses the code (its chunk and what it imports statically). Writes bench/results/size.json; exits
 // non-zero when the first load is over budget.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -22,6 +23,15 @@ export function firstLoad(chunks, entry) {
   };
   visit(entry);
   return { initial: [...initial], lazy: chunks.map((chunk) => chunk.fileName).filter((name) => !initial.has(name)) };
+}
+
+/** The editor's chunk and the chunks it imports statically (not the first load's): what opening the editor downloads. */
+function editorLoad(chunks, initial) {
+  const entry = chunks.find((chunk) => /(^|\/)editor-session-[\w-]+\.js$/.test(chunk.fileName));
+  if (!entry) throw new Error('No editor-session chunk in the build: the editor must stay behind an import() (see src/element/code-sandbox.ts).');
+  const files = firstLoad(chunks, entry.fileName).initial.filter((name) => !initial.includes(name));
+  const rows = files.map((file) => measure(file)).sort((a, b) => b.gzip - a.gzip);
+  return { rows, raw: rows.reduce((sum, row) => sum + row.raw, 0), gzip: rows.reduce((sum, row) => sum + row.gzip, 0) };
 }
 
 function measure(name) {
@@ -57,6 +67,10 @@ async function main() {
   console.log('lazy (on Run):');
   lazyRows.forEach(print);
   console.log(`${'  total'.padEnd(52)}${kb(total(lazyRows, 'raw'))} ${kb(total(lazyRows, 'gzip'))}`);
+  const editor = editorLoad(chunks, initial);
+  console.log('the editor (on the first focus or click on the code, or Run), without a language:');
+  editor.rows.forEach(print);
+  console.log(`${'  total'.padEnd(52)}${kb(editor.raw)} ${kb(editor.gzip)}`);
 
   const within = initialGzip <= BUDGET_BYTES;
   const results = {
@@ -64,6 +78,7 @@ async function main() {
     budget: { gzip: BUDGET_BYTES },
     initial: { raw: total(initialRows, 'raw'), gzip: initialGzip, chunks: initialRows },
     lazy: { raw: total(lazyRows, 'raw'), gzip: total(lazyRows, 'gzip'), chunks: lazyRows },
+    editor,
     initialContents: Object.fromEntries(initial.map((name) => [name, contents(chunks.find((chunk) => chunk.fileName === name))])),
     withinBudget: within,
   };

@@ -14,6 +14,22 @@ export const CDN_DIR = fileURLToPath(new URL('../../dist/cdn/', import.meta.url)
 export const CDN_ENTRY = 'code-sandbox.js';
 
 /**
+ * Collapses the whitespace of Lit's css`` literals (esbuild leaves template
+ * literals as written): the element's styles are part of every page's first load.
+ * Only whitespace that cannot matter goes (runs of it, and around braces and
+ * semicolons, and after colons and commas), so selectors such as `.code ::slotted(pre)` keep their meaning.
+ */
+export const minifyCssLiterals = {
+  name: 'minify-css-literals',
+  transform(code, id) {
+    if (!/\.styles\.ts$/.test(id)) return null;
+    const minified = code.replace(/\bcss`([^`$]*)`/g, (_, body) =>
+      `css\`${body.replace(/\s+/g, ' ').replace(/\s*([{};])\s*/g, '$1').replace(/([:,]) /g, '$1').replace(/;}/g, '}').trim()}\``);
+    return { code: minified, map: null };
+  },
+};
+
+/**
  * Builds the CDN bundle; resolves with its JavaScript files: `{fileName,
  * imports (static), dynamicImports, modules: {id: renderedLength}}`.
  */
@@ -23,7 +39,7 @@ export async function buildCdn({ outdir = CDN_DIR } = {}) {
   const bundle = await rollup({
     input: { 'code-sandbox': fileURLToPath(new URL('../../src/define.ts', import.meta.url)) },
     // Lit's production build (no dev-mode warnings), as a CDN user gets.
-    plugins: [nodeResolve({ browser: true, exportConditions: ['production'] }), esbuild({ target: 'es2022', minify: true, sourceMap: true })],
+    plugins: [nodeResolve({ browser: true, exportConditions: ['production'] }), minifyCssLiterals, esbuild({ target: 'es2022', minify: true, sourceMap: true })],
     // The entry may export more than define.ts does: lazy chunks import what they share with it from it.
     preserveEntrySignatures: 'allow-extension',
     onwarn(warning, warn) {

@@ -24,6 +24,7 @@ export const codeSandboxStyles = css`
     border: 1px solid var(--_border);
     border-radius: var(--_radius);
     overflow: hidden;
+    container-type: inline-size;
   }
   .light {
     --_background: var(--code-sandbox-background, #ffffff);
@@ -55,6 +56,14 @@ export const codeSandboxStyles = css`
     font-family: var(--_font-mono);
     overflow: auto;
     border-bottom: 1px solid var(--_border);
+  }
+  .editing ::slotted([data-file]),
+  .ran ::slotted([data-output]) {
+    display: none;
+  }
+  .code ::slotted([data-output]) {
+    background: var(--_terminal-background);
+    color: var(--_terminal-foreground);
   }
   .toolbar {
     display: flex;
@@ -119,6 +128,11 @@ export const codeSandboxStyles = css`
   }
   .panes.split {
     grid-template-columns: 1fr 1fr;
+  }
+  @container (max-width: 36rem) {
+    .panes.split {
+      grid-template: 1fr 1fr / 1fr;
+    }
   }
   .terminal {
     position: relative;

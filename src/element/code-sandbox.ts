@@ -1,14 +1,13 @@
 import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property } from 'lit/decorators.js';
-import { classMap } from 'lit/directives/class-map.js';
 import { keyed } from 'lit/directives/keyed.js';
-import { styleMap } from 'lit/directives/style-map.js';
 import type { ContainerEngine, ExecOptions, ProcessHandle } from '../engine/container-engine.js';
 import type { FileSystemTree } from '../engine/file-system-tree.js';
 import type { Stack } from '../engine/stack.js';
 import type { EngineChoice, EngineEnvironment, RequestedEngine } from '../selection/select-engine.js';
 import { codeSandboxStyles } from './code-sandbox.styles.js';
 import { ColorSchemeController } from './controllers/color-scheme-controller.js';
+import type { EditorSession } from './editor/editor-session.js';
 import { PreviewController, previewSandbox } from './controllers/preview-controller.js';
 import { RunTriggerController } from './controllers/run-trigger-controller.js';
 import { loadEngine, type EngineFactory } from './engine-loader.js';
@@ -19,6 +18,7 @@ import {
   resolveConfig,
   unknownAttributeProblems,
   type Layout,
+  type Persist,
   type RawConfig,
   type RunOn,
   type SandboxConfig,
@@ -26,12 +26,17 @@ import {
 } from './sandbox-config.js';
 import type { SandboxStatus } from './sandbox-status.js';
 
+/** The files a reader sees, and may edit: `<pre data-file>`, and file children marked `data-visible`. */
+const CODE = 'pre[data-file],[data-visible]';
+
 /**
  * A runnable code example: the code, a Run button, a terminal and a preview of
  * its dev server. It runs in the reader's browser (WebContainers, Node.js) or on
  * a server (any stack, any browser), says which and why, and falls back to the
- * server when the browser engine cannot start. Register it with
- * `import 'code-sandbox/define'`.
+ * server when the browser engine cannot start. The reader can edit the files
+ * (CodeMirror, loaded when they first focus or click the code, or on Run); the
+ * edits are kept per page and example, and reach a running dev server as they
+ * type. Register it with `import 'code-sandbox/define'`.
  *
  * @tagname code-sandbox
  * @summary Makes a code example runnable, in the browser or on a server.
@@ -43,17 +48,21 @@ import type { SandboxStatus } from './sandbox-status.js';
  * @fires cs-server-ready - A dev server answers; `detail: {url, port}`.
  * @fires cs-error - The run cannot go on; `detail: {message, error}`. The message is also shown.
  *
- * @slot - The example's files: children with `data-file="path"` (`<pre>`, `<script type="text/plain">`, `<template>`). `<pre>` ones stay visible as the code.
+ * @slot - The example's files: children with `data-file="path"` (`<pre>`, `<script type="text/plain">`, `<template>`). `<pre>` ones (and others marked `data-visible`) are shown and editable, one tab each. A child with `data-output` (`<pre>` or `<samp>`) is the output the author expects: shown until the first run.
  *
  * @csspart base - The element's frame.
- * @csspart code - The box around the slotted code.
+ * @csspart code - The box around the slotted code and the editor.
+ * @csspart editor-bar - The editor's file tabs (or file name) and its "edited" mark.
+ * @csspart tab - A file's tab.
+ * @csspart edited - The "edited" mark, shown while the reader's edits differ from the author's files.
+ * @csspart stale-notice - Shown when stored edits were made to an older version of the example.
  * @csspart toolbar - The row with the controls and the status.
  * @csspart controls - The group of buttons.
  * @csspart button - Every button.
  * @csspart run-button - Run.
  * @csspart stop-button - Stop.
  * @csspart restart-button - Restart.
- * @csspart reset-button - Reset files.
+ * @csspart reset-button - Reset: puts the author's files back (editor and sandbox) and forgets the stored edits.
  * @csspart status - The status text (an aria-live region).
  * @csspart engine - The line saying which engine runs and why.
  * @csspart warnings - The list of configuration problems.
@@ -119,6 +128,12 @@ export class CodeSandboxElement extends LitElement {
   /** The sandbox's accessible name (default "Runnable example"). */
   @property() accessor label: string | undefined = undefined;
 
+  /** The reader may not edit the code (it still gets tabs and highlighting). Read when the editor opens. */
+  @property({ type: Boolean }) accessor readonly = false;
+
+  /** Where the reader's edits are kept: `local` (default: localStorage, per page URL and example `id` or position) or `none`. */
+  @property() accessor persist: Persist | undefined = undefined;
+
   /** URL of a JSON file tree (`{"index.js": {"file": {"contents": "..."}}}`) to add to the files. */
   @property() accessor src: string | undefined = undefined;
 
@@ -135,6 +150,9 @@ export class CodeSandboxElement extends LitElement {
   /** The engine and terminal controllers and the files of a run: loaded on the first run (see sandbox-runtime.ts). */
   #runtime: SandboxRuntime | undefined;
   #loading: Promise<SandboxRuntime> | undefined;
+  /** The editor (see editor/editor-session.ts): loaded when the reader first focuses or clicks the code, or on Run. */
+  #editor: EditorSession | undefined;
+  #editorLoading: Promise<void> | undefined;
   readonly #preview = new PreviewController(this);
   readonly #scheme = new ColorSchemeController(this);
   #config: SandboxConfig = resolveConfig({}).config;
@@ -171,6 +189,11 @@ export class CodeSandboxElement extends LitElement {
     return this.#runtime?.engine.engine;
   }
 
+  /** The reader's edits: each changed file's path and text (empty until they edit). Runs use them over the author's files. */
+  get edits(): Readonly<Record<string, string>> {
+    return this.#editor?.edits ?? {};
+  }
+
   /** The configuration in effect: attributes, page-wide defaults, built-in defaults. */
   get config(): Readonly<SandboxConfig> {
     return this.#config;
@@ -180,6 +203,7 @@ export class CodeSandboxElement extends LitElement {
   async run(): Promise<void> {
     try {
       await this.updateComplete;
+      await this.#openEditor();
       await (await this.#load()).run();
     } catch (error) {
       this.#status.fail(error);
@@ -196,9 +220,11 @@ export class CodeSandboxElement extends LitElement {
     await this.run();
   }
 
-  /** Stops the run and puts the original files back. */
+  /** Stops the run, puts the author's files back in the editor and the sandbox, and forgets the stored edits. */
   async reset(): Promise<void> {
     try {
+      await this.#editorLoading;
+      this.#editor?.reset();
       await (await this.#load()).reset();
     } catch (error) {
       this.#status.fail(error);
@@ -223,6 +249,7 @@ export class CodeSandboxElement extends LitElement {
         engine: this.engine, template: this.template, 'remote-url': this.remoteUrl, command: this.command,
         install: this.install, 'run-on': this.runOn, layout: this.layout, height: this.height, theme: this.theme,
         port: this.port, 'boot-timeout': this.bootTimeout, label: this.label,
+        readonly: this.readonly ? '' : undefined, persist: this.persist,
       },
       this.#pageDefaults,
     );
@@ -230,6 +257,16 @@ export class CodeSandboxElement extends LitElement {
     this.#problems = [...this.#attributeProblems, ...problems];
     this.#warn(problems);
     this.#preview.show(this.#runtime?.engine.server?.url);
+  }
+
+  protected override firstUpdated(): void {
+    // Stored edits show at once, in the editor, instead of the author's code.
+    try {
+      const key = this.#storageKey();
+      if (key && localStorage.getItem(key)) void this.#openEditor();
+    } catch {
+      // No storage (persist="none", private mode, a sandboxed frame): nothing stored.
+    }
   }
 
   protected override updated(): void {
@@ -247,8 +284,8 @@ export class CodeSandboxElement extends LitElement {
     const busy = status === 'booting' || status === 'installing';
     const scheme = this.#colorScheme();
     return html`
-      <div part="base" class=${classMap({ base: true, [scheme]: true })} role="group" aria-label=${config.label}>
-        <div part="code" class="code"><slot></slot></div>
+      <div part="base" class="base ${scheme}${this.#editor ? ' editing' : ''}${this.#runtime?.terminal.isOpen ? ' ran' : ''}" role="group" aria-label=${config.label}>
+        <div part="code" class="code" tabindex=${this.#editor || !this.querySelector(CODE) ? nothing : 0} @focusin=${() => this.#editor || this.#openEditor().then(() => this.#editor?.focus())}>${this.#editor?.element}<slot></slot></div>
         <div part="toolbar" class="toolbar">
           <div part="controls" class="controls" role="group" aria-label="Sandbox controls">
             <button part="button run-button" class="run" type="button" ?disabled=${busy} @click=${() => this.run()}>Run</button>
@@ -256,13 +293,13 @@ export class CodeSandboxElement extends LitElement {
             <button part="button restart-button" type="button" ?disabled=${!engine?.running} @click=${() => this.restart()}>Restart</button>
             <button part="button reset-button" type="button" ?disabled=${busy} @click=${() => this.reset()}>Reset files</button>
           </div>
-          <span part="status" class=${classMap({ status: true, error: status === 'error' })} role="status" aria-live="polite">${message}</span>
+          <span part="status" class="status${status === 'error' ? ' error' : ''}" role="status" aria-live="polite">${message}</span>
         </div>
         ${engine?.selection ? html`<p part="engine" class="engine">${engine.selection.reason}</p>` : nothing}
         ${this.#problems.length
           ? html`<ul part="warnings" class="warnings" aria-label="Configuration problems">${this.#problems.map((problem) => html`<li>${problem}</li>`)}</ul>`
           : nothing}
-        <div part="panes" class=${classMap({ panes: true, split: config.layout === 'split' })} style=${styleMap({ height: config.height })}>
+        <div part="panes" class="panes${config.layout === 'split' ? ' split' : ''}" style="height: ${config.height}">
           <div part="terminal" class="terminal" ?hidden=${config.layout === 'preview'}>
             ${this.#runtime?.terminal.isOpen ? nothing : html`<p class="placeholder">Press Run to see the output here.</p>`}
             <div class="terminal-box"></div>
@@ -296,6 +333,36 @@ export class CodeSandboxElement extends LitElement {
     const refused = this.#preview.navigate(input.value);
     if (refused) this.#warn([refused]);
   };
+
+
+  /**
+   * Loads the editor (once, when there is code to edit) and shows it in place of
+   * the code; a failure leaves the code as it was. The code box takes the focus
+   * (Tab, a click or a tap) and opens it, as Run does.
+   */
+  async #openEditor(): Promise<void> {
+    if (!this.querySelector(CODE)) return;
+    this.#editorLoading ??= import('./editor/editor-session.js')
+      .then(async ({ EditorSession }) => {
+        this.#editor = await EditorSession.open({
+          host: this,
+          readonly: this.#config.readonly,
+          storageKey: this.#storageKey(),
+          onEdit: () => void this.#runtime?.writeThrough(),
+        });
+        this.requestUpdate();
+        await this.updateComplete;
+      })
+      .catch((error: unknown) => this.#warn([`The editor could not load (${String(error)}); the code runs as written.`]));
+    await this.#editorLoading;
+  }
+
+  /** Where this example's edits are kept: the page's URL without its hash, and the example's id or position. */
+  #storageKey(): string | undefined {
+    if (this.#config.persist === 'none') return undefined;
+    const position = [...document.querySelectorAll(this.localName)].indexOf(this);
+    return `code-sandbox:edits:${location.href.split('#')[0]}#${this.id || position}`;
+  }
 
   #colorScheme(): 'light' | 'dark' {
     return this.#config.theme === 'auto' ? this.#scheme.preferred : this.#config.theme;

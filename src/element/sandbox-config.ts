@@ -12,6 +12,8 @@ export type RunOn = 'click' | 'visible' | 'load';
 export type Layout = 'terminal' | 'preview' | 'split';
 /** The colour scheme; `auto` follows the reader's `prefers-color-scheme`. */
 export type Theme = 'light' | 'dark' | 'auto';
+/** Where a reader's edits are kept: `local` (this browser's localStorage, per page and example) or `none`. */
+export type Persist = 'local' | 'none';
 
 /** The configuration a run uses. */
 export interface SandboxConfig {
@@ -34,6 +36,10 @@ export interface SandboxConfig {
   bootTimeout: number;
   /** The accessible name of the sandbox. */
   label: string;
+  /** Whether the reader may not edit the files. */
+  readonly: boolean;
+  /** Where the reader's edits are kept across page loads. */
+  persist: Persist;
 }
 
 /** The attributes that configure a run, and their defaults (`undefined`: none). */
@@ -50,6 +56,8 @@ export const CONFIG_DEFAULTS = {
   port: undefined,
   'boot-timeout': '20000',
   label: 'Runnable example',
+  readonly: undefined,
+  persist: 'local',
 } as const satisfies Record<string, string | undefined>;
 
 /** Names of the attributes that configure a run (and can have page-wide defaults). */
@@ -67,6 +75,7 @@ const CHOICES = {
   'run-on': ['click', 'visible', 'load'],
   layout: ['terminal', 'preview', 'split'],
   theme: ['light', 'dark', 'auto'],
+  persist: ['local', 'none'],
 } as const satisfies Partial<Record<ConfigAttribute, readonly string[]>>;
 
 /**
@@ -126,6 +135,9 @@ export function resolveConfig(attributes: RawConfig, pageDefaults: RawConfig = {
     port: integer('port', 1, 65535),
     bootTimeout: integer('boot-timeout', 100, 600_000) ?? Number(CONFIG_DEFAULTS['boot-timeout']),
     label: text('label') ?? CONFIG_DEFAULTS.label,
+    // A boolean attribute: present (any value but "false") means read-only.
+    readonly: raw('readonly') !== undefined && raw('readonly') !== 'false',
+    persist: choice('persist') ?? CONFIG_DEFAULTS.persist,
   };
   return { config, problems };
 }

@@ -15,7 +15,7 @@ import { EngineController, type RunRequest } from './controllers/engine-controll
 import type { EngineFactory } from './engine-loader.js';
 import { OutputEvent } from './events/output-event.js';
 import { fetchTree, filesFromChildren } from './files/collect-files.js';
-import { mergeTrees } from './files/tree-builder.js';
+import { mergeTrees, setFile } from './files/tree-builder.js';
 import { defaultCommand, devServerCommand } from './run-command.js';
 import type { RunStatus } from './run-status.js';
 import type { SandboxConfig } from './sandbox-config.js';
@@ -26,6 +26,8 @@ export interface RuntimeHost extends TerminalHost, Element {
   readonly config: Readonly<SandboxConfig>;
   readonly src: string | undefined;
   readonly files: FileSystemTree | undefined;
+  /** The reader's edits (path → text), laid over the files. */
+  readonly edits: Readonly<Record<string, string>>;
   readonly environment: EngineEnvironment | undefined;
   readonly engineFactory: EngineFactory;
 }
@@ -58,7 +60,12 @@ export class SandboxRuntime {
     await this.engine.run(await this.#request());
   }
 
-  /** Stops the run and puts the original files back. */
+  /** Writes what the reader changed to a running dev server's sandbox (see `EngineController.writeThrough`). */
+  async writeThrough(): Promise<void> {
+    if (this.engine.server) await this.engine.writeThrough(await this.#collectFiles());
+  }
+
+  /** Stops the run and puts the original files back (the element forgets the edits first). */
   async reset(): Promise<void> {
     await this.engine.reset(await this.#collectFiles());
   }
@@ -81,7 +88,7 @@ export class SandboxRuntime {
     };
   }
 
-  /** The files a run mounts: `src`, then `data-file` children, then the `files` property, later ones winning. */
+  /** The files a run mounts: `src`, then `data-file` children, then the `files` property, then the reader's edits, later ones winning. */
   async #collectFiles(): Promise<FileSystemTree> {
     const { src } = this.#host;
     const children = filesFromChildren(this.#host);
@@ -95,7 +102,9 @@ export class SandboxRuntime {
         throw error;
       });
     }
-    return mergeTrees(fromSrc, children.tree, this.#host.files);
+    const tree = mergeTrees(fromSrc, children.tree, this.#host.files);
+    for (const [path, text] of Object.entries(this.#host.edits)) setFile(tree, path, text);
+    return tree;
   }
 
   #print(data: string): void {

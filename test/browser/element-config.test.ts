@@ -39,6 +39,7 @@ describe('<code-sandbox> attributes', () => {
     expect(el.config).to.deep.equal({
       engine: 'auto', template: undefined, remoteUrl: undefined, command: undefined, install: 'auto', runOn: 'click',
       layout: 'terminal', height: '20rem', theme: 'auto', port: undefined, bootTimeout: 20000, label: 'Runnable example',
+      readonly: false, persist: 'local',
     });
     expect(el.status).to.equal('idle');
     expect(part(el, 'status')!.textContent).to.equal('Press Run to start.');
@@ -49,10 +50,11 @@ describe('<code-sandbox> attributes', () => {
   it('reads kebab-case attributes', async () => {
     const el = await fixture<CodeSandboxElement>(html`<code-sandbox engine="remote" template="python" remote-url="http://127.0.0.1:8787"
       command="python3 main.py" install="none" run-on="visible" layout="split" height="300" theme="dark" port="8000"
-      boot-timeout="5000" label="Hello example"></code-sandbox>`);
+      boot-timeout="5000" label="Hello example" readonly persist="none"></code-sandbox>`);
     expect(el.config).to.deep.equal({
       engine: 'remote', template: 'python', remoteUrl: 'http://127.0.0.1:8787', command: 'python3 main.py', install: 'none',
       runOn: 'visible', layout: 'split', height: '300px', theme: 'dark', port: 8000, bootTimeout: 5000, label: 'Hello example',
+      readonly: true, persist: 'none',
     });
     expect(part(el, 'base')!.getAttribute('aria-label')).to.equal('Hello example');
     expect(part(el, 'base')!.classList.contains('dark')).to.equal(true);

@@ -1,7 +1,7 @@
 // What each demo example must do when its Run button is pressed. One entry per
 // <code-sandbox id> on the demo pages; demo.e2e.mjs runs them in this order.
 import { expect } from 'chai';
-import { terminalText, waitFor } from './support.mjs';
+import { recorded, terminalText, waitFor } from './support.mjs';
 
 const MINUTE = 60_000;
 
@@ -26,10 +26,35 @@ async function previewShows({ page, sandbox, id }, text, timeout) {
   return frame;
 }
 
+/** The reader's editor in an example: CodeMirror's content element, once the editor has opened. */
+const editorOf = (sandbox) => sandbox.locator('.cm-content');
+
+/** The editor's text, line by line. */
+const editorText = async (sandbox) => (await sandbox.locator('.cm-line').allInnerTexts()).join('\n');
+
+/** Runs the example and waits for the next exit; returns the lines printed since the run started. */
+async function runAndRead({ page, sandbox, id }) {
+  const before = await recorded(page, id);
+  await sandbox.getByRole('button', { name: 'Run', exact: true }).click();
+  const after = await waitFor(page, id, 'exit', (r) => r.exits.length > before.exits.length, 2 * MINUTE);
+  return after.output.slice(before.output.length).split(/\r?\n/);
+}
+
+/** Replaces the letter in console.log('a') as a reader does: click into the code, arrow keys, Backspace, type. */
+async function replaceLetter({ page, sandbox }, letter) {
+  await sandbox.locator('.cm-line, pre[data-file]').first().click();
+  await editorOf(sandbox).waitFor();
+  await page.keyboard.press('Home');
+  for (let i = 0; i < "console.log('a".length; i++) await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.type(letter);
+}
+
 /**
  * One entry per example: the page (path and query), the element's id, and what
- * must happen after Run. `engine` is the engine it must end up on (the demo
- * pages are not cross-origin isolated, so `auto` picks the server at once).
+ * must happen after Run (`runFirst: false`: the check presses Run itself).
+ * `engine` is the engine it must end up on (the demo pages are not
+ * cross-origin isolated, so `auto` picks the server at once).
  */
 export const EXAMPLES = [
   {
@@ -38,6 +63,50 @@ export const EXAMPLES = [
     engine: 'remote',
     title: 'a Node.js script prints and exits 0',
     check: (t) => ranTo(t, 0, '3. router', 'Node.js v'),
+  },
+  {
+    page: 'docs.html',
+    id: 'edit-me',
+    engine: 'remote',
+    runFirst: false,
+    title: 'a reader edits the code and runs it, finds the edit after a reload, and Reset brings back the original',
+    async check(t) {
+      const { page, sandbox, id } = t;
+      const expected = sandbox.locator('[data-output]');
+      expect(await expected.isVisible(), 'expected output shown before the run').to.equal(true);
+      expect(await editorOf(sandbox).count(), 'no editor before the reader asks').to.equal(0);
+      await replaceLetter(t, 'b');
+      expect(await editorText(sandbox)).to.equal("console.log('b')");
+      expect(await runAndRead(t), 'the edited code ran').to.include('b');
+      expect(await expected.isVisible(), 'the terminal replaces the expected output').to.equal(false);
+
+      await page.reload();
+      await page.evaluate(() => customElements.whenDefined('code-sandbox'));
+      const again = page.locator(`code-sandbox#${id}`);
+      await editorOf(again).waitFor();
+      expect(await editorText(again), 'the edit survives a reload').to.equal("console.log('b')");
+      expect(await again.locator('[part~="edited"]').innerText()).to.equal('edited');
+
+      await again.getByRole('button', { name: 'Reset files' }).click();
+      await again.locator('[part~="edited"]').waitFor({ state: 'detached' });
+      expect(await editorText(again)).to.equal("console.log('a')");
+      const stored = await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('code-sandbox:edits:')));
+      expect(stored, 'stored edits after Reset').to.deep.equal([]);
+      expect(await runAndRead({ ...t, sandbox: again }), 'the original runs again').to.include('a');
+    },
+  },
+  {
+    page: 'docs.html',
+    id: 'modules-example',
+    engine: 'remote',
+    title: 'a multi-file example shows a tab per file and runs',
+    async check(t) {
+      await ranTo(t, 0, 'Hello, docs reader!');
+      const tabs = t.sandbox.getByRole('tab');
+      expect(await tabs.allInnerTexts()).to.deep.equal(['index.mjs', 'greet.mjs']);
+      await tabs.nth(1).click();
+      expect(await editorText(t.sandbox)).to.contain('export function greet(name)');
+    },
   },
   {
     page: 'docs.html',
@@ -56,9 +125,22 @@ export const EXAMPLES = [
     engine: 'remote',
     title: 'a Vite dev server installs, starts and its page runs its script',
     async check(t) {
+      // Vite announces a changed file over its HMR socket: an edit made before the preview has connected is never shown.
+      const hmr = t.page.waitForEvent('console', { predicate: (message) => message.text().includes('[vite] connected'), timeout: 4 * MINUTE });
       const frame = await previewShows(t, 'Hello from Vite development', 4 * MINUTE);
       await frame.locator('#count').click();
       await frame.locator('#count').filter({ hasText: 'clicked 1 times' }).waitFor({ timeout: 10_000 });
+      // The reader edits main.js while the dev server runs: the preview follows without Run.
+      expect(await t.sandbox.getByRole('tab').allInnerTexts()).to.deep.equal(['main.js', 'index.html']);
+      await hmr;
+      await editorOf(t.sandbox).click();
+      await t.page.keyboard.press('Control+End');
+      await t.page.keyboard.press('Enter');
+      // One input, as a paste: typed key by key, the dev server would also load (and report) the half-typed lines.
+      await t.page.keyboard.insertText("document.body.append('edited live');");
+      await frame.locator('body').filter({ hasText: 'edited live' }).waitFor({ timeout: 30_000 });
+      const record = await recorded(t.page, t.id);
+      expect(record.servers.length, 'the dev server was not restarted').to.equal(1);
     },
   },
   {

@@ -60,6 +60,8 @@ describe('the demo pages, end to end', function () {
       before(async () => {
         context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
         page = await context.newPage();
+        // A step that cannot happen fails with Playwright's message instead of waiting forever.
+        page.setDefaultTimeout(60_000);
         await page.addInitScript(recordSandboxEvents);
         page.on('pageerror', (error) => pageErrors.push(error.message));
         await page.goto(`${demo.pageUrl}/${path}`);
@@ -83,7 +85,7 @@ describe('the demo pages, end to end', function () {
         it(`#${example.id}: ${example.title}`, async () => {
           const sandbox = page.locator(`code-sandbox#${example.id}`);
           await sandbox.scrollIntoViewIfNeeded();
-          await sandbox.getByRole('button', { name: 'Run', exact: true }).click();
+          if (example.runFirst !== false) await sandbox.getByRole('button', { name: 'Run', exact: true }).click();
           try {
             await example.check({ page, sandbox, id: example.id });
             if (example.engine) expect((await recorded(page, example.id)).engines.at(-1)?.engine, 'engine').to.equal(example.engine);
@@ -98,6 +100,25 @@ describe('the demo pages, end to end', function () {
       });
     });
   }
+
+  describe('docs.html on a phone (390 px, touch)', () => {
+    it('gives every example nearly the full width, and a tap opens the editor', async () => {
+      const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+      try {
+        const page = await context.newPage();
+        await page.goto(`${demo.pageUrl}/docs.html`);
+        await page.evaluate(() => customElements.whenDefined('code-sandbox'));
+        const widths = await page.locator('code-sandbox').evaluateAll((els) => els.map((el) => el.getBoundingClientRect().width));
+        for (const width of widths) expect(width, 'example width at 390 px').to.be.above(330);
+        const sandbox = page.locator('code-sandbox#edit-me');
+        await sandbox.locator('pre[data-file]').tap();
+        await sandbox.locator('.cm-content').waitFor();
+        await page.screenshot({ path: `${RESULTS}docs-html-phone.png`, fullPage: true });
+      } finally {
+        await context.close();
+      }
+    });
+  });
 
   describe('stopping the stack', () => {
     it('leaves no sandbox container', async () => {

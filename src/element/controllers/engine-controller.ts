@@ -2,7 +2,9 @@
  * A sandbox's engine and its run: selects the engine, boots it (falling back
  * from the browser engine to the remote one when boot fails or times out, and
  * saying so), mounts the files, installs dependencies once, runs the command or
- * dev server, and tears everything down when the host leaves the page.
+ * dev server, and tears everything down when the host leaves the page. Once
+ * booted, a run (or a reader's edit while a dev server runs) writes only the
+ * files the sandbox has not seen.
  * Failures become a status, a `cs-error` event and a message; nothing throws
  * out of `run()`. Loaded with the rest of the run-time code on the first run
  * (see ../sandbox-runtime.ts).
@@ -17,6 +19,7 @@ import type { EngineFactory } from '../engine-loader.js';
 import { EngineSelectedEvent } from '../events/engine-selected-event.js';
 import { ExitEvent } from '../events/exit-event.js';
 import { ServerReadyEvent } from '../events/server-ready-event.js';
+import { FileSync } from '../files/file-sync.js';
 import { topLevelNames } from '../files/tree-builder.js';
 import { commandArgs } from '../run-command.js';
 import type { RunStatus } from '../run-status.js';
@@ -59,6 +62,8 @@ export class EngineController implements ReactiveController {
   #ready: Promise<ContainerEngine> | undefined;
   #readyKey = '';
   #installed = false;
+  readonly #sync = new FileSync();
+  #writing: Promise<void> = Promise.resolve();
   #process: ProcessHandle | undefined;
   #run: AbortController | undefined;
 
@@ -82,6 +87,7 @@ export class EngineController implements ReactiveController {
     this.#run = run;
     try {
       await this.#onEngine(request, run.signal, async (engine) => {
+        await this.#write(engine, request.files);
         await this.#install(engine, request, run.signal);
         await this.#start(engine, request, run.signal);
       });
@@ -122,6 +128,17 @@ export class EngineController implements ReactiveController {
     await process.exit;
   }
 
+  /**
+   * Writes the files the sandbox has not seen while a dev server runs, so its
+   * own reload or HMR shows them (nothing restarts). Does nothing otherwise:
+   * the next run writes them. Never rejects (a failed write is shown).
+   */
+  async writeThrough(files: FileSystemTree): Promise<void> {
+    const engine = this.engine;
+    if (!engine || !this.server || engine.status !== 'ready') return;
+    await this.#write(engine, files).catch((error: unknown) => this.#output(notice(`Could not write your edit to the sandbox (${firstSentence(error)}); press Run to try again.`)));
+  }
+
   /** Puts the original files back (over what the run changed) when an engine is booted. */
   async reset(files: FileSystemTree): Promise<void> {
     await this.stop();
@@ -132,6 +149,7 @@ export class EngineController implements ReactiveController {
     }
     try {
       await engine.mount(files);
+      this.#sync.mounted(files);
       this.#status.set('idle', 'Files reset. Press Run to start.');
     } catch (error) {
       this.#status.fail(error);
@@ -194,6 +212,7 @@ export class EngineController implements ReactiveController {
     this.#ready = undefined;
     this.#readyKey = '';
     this.#installed = false;
+    this.#sync.mounted({});
     return engine;
   }
 
@@ -244,12 +263,30 @@ export class EngineController implements ReactiveController {
       await engine.boot({ ...(signal ? { signal } : {}), ...(kind === 'browser' ? { timeout: config.bootTimeout } : {}) });
       this.#status.set('booting', 'Copying the files…');
       await engine.mount(files, signal ? { signal } : {});
+      this.#sync.mounted(files);
     } catch (error) {
       await engine.teardown().catch(() => undefined);
       throw error;
     }
     this.engine = engine;
     return engine;
+  }
+
+  /**
+   * Writes the files of `files` the sandbox has not seen, one write at a time
+   * (a keystroke's write waits for the previous one, so the last edit wins). An
+   * edited manifest (package.json...) installs again on the next run.
+   */
+  #write(engine: ContainerEngine, files: FileSystemTree): Promise<void> {
+    const next = this.#writing.catch(() => undefined).then(async () => {
+      for (const change of this.#sync.changes(files)) {
+        await engine.writeFile(change.path, change.contents);
+        this.#sync.wrote(change);
+        if (!change.path.includes('/') && planInstall([change.path])) this.#installed = false;
+      }
+    });
+    this.#writing = next;
+    return next;
   }
 
   async #install(engine: ContainerEngine, { config, files }: RunRequest, signal: AbortSignal): Promise<void> {

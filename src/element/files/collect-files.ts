@@ -9,24 +9,41 @@ import { assertFileTree, dedent, setFile } from './tree-builder.js';
 /** Extensions whose `<template data-file>` keeps its markup (the rest use the text). */
 const MARKUP_FILE = /\.(html?|svg|xml|vue|svelte)$/i;
 
+/** A `data-file` child of the host: its element, path and text (indentation removed). */
+export interface FileChild {
+  element: Element;
+  path: string;
+  text: string;
+  /** Shown as code (and editable): a `<pre>`, or any file child marked `data-visible`. */
+  visible: boolean;
+}
+
 /**
- * Files from the host's direct children that carry `data-file="path"`:
+ * The host's direct children that carry `data-file="path"`, in order:
  * `<script type="text/plain">` and `<pre>` by their text, `<template>` by its
  * markup for HTML-like files and its text otherwise. Indentation is removed.
  */
+export function fileChildren(host: Element): FileChild[] {
+  return [...host.querySelectorAll(':scope > [data-file]')].map((element) => {
+    const path = element.getAttribute('data-file') ?? '';
+    const text =
+      element instanceof HTMLTemplateElement
+        ? MARKUP_FILE.test(path) ? element.innerHTML : element.content.textContent ?? ''
+        : element.textContent ?? '';
+    const visible = element.localName === 'pre' || (element.hasAttribute('data-visible') && element.getAttribute('data-visible') !== 'false');
+    return { element, path, text: dedent(text), visible };
+  });
+}
+
+/** The files of the host's `data-file` children as a tree, and a problem per child that was skipped. */
 export function filesFromChildren(host: Element): { tree: FileSystemTree; problems: string[] } {
   const tree: FileSystemTree = {};
   const problems: string[] = [];
-  for (const child of host.querySelectorAll(':scope > [data-file]')) {
-    const path = child.getAttribute('data-file') ?? '';
-    const text =
-      child instanceof HTMLTemplateElement
-        ? MARKUP_FILE.test(path) ? child.innerHTML : child.content.textContent ?? ''
-        : child.textContent ?? '';
+  for (const { element, path, text } of fileChildren(host)) {
     try {
-      setFile(tree, path, dedent(text));
+      setFile(tree, path, text);
     } catch (error) {
-      problems.push(`<${child.localName} data-file="${path}"> was skipped: ${(error as Error).message}`);
+      problems.push(`<${element.localName} data-file="${path}"> was skipped: ${(error as Error).message}`);
     }
   }
   return { tree, problems };

@@ -113,6 +113,7 @@ export class TestDoubleEngine extends ContainerEngine {
   }
 
   override async writeFile(path: string, content: string | Uint8Array): Promise<void> {
+    this.calls.push(`write ${path}`);
     this.files.set(path, content);
   }
 
