@@ -15,6 +15,9 @@ const entries = {
   index: 'src/index.ts',
   define: 'src/define.ts',
   server: 'src/server/index.ts',
+  // The Markdown plugins: DOM-free, no Lit, no server code (see test/node/markdown-plugins.test.ts).
+  remark: 'src/markdown/remark.ts',
+  'markdown-it': 'src/markdown/markdown-it.ts',
 };
 
 // Chunk names carry a content hash: without this, every build would leave the
@@ -26,7 +29,7 @@ const cleanChunks = {
 
 export default [
   {
-    input: { ...entries, cli: 'src/server/cli.ts' },
+    input: { ...entries, cli: 'src/server/cli.ts', 'code-sandbox': 'src/check/cli.ts' },
     external,
     plugins: [cleanChunks, esbuild({ target: 'es2022', sourceMap: true })],
     output: { dir: 'dist', format: 'esm', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
