@@ -70,7 +70,7 @@ function markdownExamples(file: string, source: string): SourceExample[] {
         format: (actual) => `${actual.split('\n').map((line) => (line ? indent + line : line)).join('\n')}\n`,
       };
     }
-    const line = (example.files[0]?.fence.token.map?.[0] ?? 0) + 1;
+    const line = (example.start.token.map?.[0] ?? 0) + 1;
     found.push({ file, line, id: example.attributes['id'], attributes: example.attributes, files, expected, skip: example.skip, problems });
   }
   for (const token of tokens) {

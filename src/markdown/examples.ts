@@ -22,6 +22,8 @@ export interface ExampleFile<F extends Fence> {
 
 /** A runnable example found among the fences. */
 export interface Example<F extends Fence> {
+  /** The block marked `sandbox` that starts the example (where its problems are reported). */
+  start: F;
   files: Array<ExampleFile<F>>;
   /** The block marked `output` right after the files: the expected output. */
   output: F | undefined;
@@ -43,7 +45,7 @@ export function findExamples<F extends Fence>(fences: readonly F[], adjacent: (a
   for (let i = 0; i < fences.length; i++) {
     const info = infos[i]!;
     if (!info.flags.has('sandbox') || info.flags.has('output')) continue;
-    const example: Example<F> = { files: [], output: undefined, attributes: {}, skip: false, problems: [] };
+    const example: Example<F> = { start: fences[i]!, files: [], output: undefined, attributes: {}, skip: false, problems: [] };
     const add = (fence: F, blockInfo: FenceInfo): void => {
       const path = blockInfo.file ?? defaultFileName(blockInfo.lang);
       if (path === undefined) {

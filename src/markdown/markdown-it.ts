@@ -44,12 +44,13 @@ export default function codeSandbox(md: MarkdownIt, options: MarkdownItCodeSandb
 
 function wrapExamples(state: StateCore, onProblem: NonNullable<MarkdownItCodeSandboxOptions['onProblem']>): void {
   const examples = tokenExamples(state.tokens);
+  for (const { start, problems } of examples) {
+    for (const problem of problems) onProblem(problem, { line: (start.token.map?.[0] ?? 0) + 1, env: state.env });
+  }
   // From the last example back, so the indexes of the earlier ones stay right.
   for (const example of examples.reverse()) {
     const first = example.files[0]?.fence;
     if (!first) continue;
-    const line = (first.token.map?.[0] ?? 0) + 1;
-    for (const problem of example.problems) onProblem(problem, { line, env: state.env });
     const last = example.output ?? example.files.at(-1)!.fence;
     const html = (content: string): Token => {
       const token = new state.Token('html_block', '', 0);

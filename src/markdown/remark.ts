@@ -37,14 +37,14 @@ export default function remarkCodeSandbox(options: RemarkCodeSandboxOptions = {}
     collectFences(tree, fences);
     const examples = findExamples(fences, (a, b) => a.parent === b.parent && a.parent.children.indexOf(b.node) === a.parent.children.indexOf(a.node) + 1);
     for (const example of examples) {
-      const first = example.files[0]?.fence;
-      if (!first) continue;
       for (const problem of example.problems) {
-        const line = first.node.position?.start.line ?? 0;
+        const line = example.start.node.position?.start.line ?? 0;
         if (options.onProblem) options.onProblem(problem, { line });
-        else if (file) file.message(`code-sandbox: ${problem}`, first.node);
+        else if (file) file.message(`code-sandbox: ${problem}`, example.start.node);
         else console.warn(`code-sandbox: line ${line}: ${problem}`);
       }
+      const first = example.files[0]?.fence;
+      if (!first) continue;
       const blocks = [...example.files.map((f) => f.fence.node), ...(example.output ? [example.output.node] : [])];
       first.parent.children.splice(first.parent.children.indexOf(first.node), blocks.length, sandboxNode(example, blocks));
     }

@@ -1,0 +1,193 @@
+// End to end: the Markdown plugins in the real frameworks. Installs VitePress
+// and Astro Starlight from the npm registry into temporary folders (pinned
+// versions, nothing kept in the repo), builds a small site with each from
+// test/fixtures/markdown/examples.md (VitePress with code-sandbox/markdown-it,
+// Starlight with code-sandbox/remark, both imported through the package's
+// exports map), serves the built output, and presses Run on its first example
+// in Chromium against a real orchestrator on the real Docker engine.
+// Prints the install and build times. Ends with "N passed, N failed" and
+// writes {passes, failures, pending} to $CS_TEST_STATS.
+//
+//   node test/e2e/markdown-sites.e2e.mjs [vitepress|starlight]
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { chromium } from 'playwright-core';
+import { register } from 'tsx/esm/api';
+import { buildCdn } from '../../scripts/build/cdn.mjs';
+import { createStaticServer, listen } from '../../scripts/demo/static-server.mjs';
+import { setup } from '../../scripts/start.mjs';
+import { expect } from './expect.mjs';
+import { recordSandboxEvents, terminalText, waitFor } from './support.mjs';
+
+const run = promisify(execFile);
+const root = (path) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+const OWNER = `markdown-e2e-${process.pid}`;
+const FIXTURE = readFileSync(root('test/fixtures/markdown/examples.md'), 'utf8');
+const stats = { passes: 0, failures: 0, pending: 0 };
+const log = (line) => console.log(`[e2e ${new Date().toTimeString().slice(0, 8)}] ${line}`);
+
+/** The page-wide setup every site adds to its <head>: the element's script and the server's URL (filled in when served). */
+const HEAD = { script: '/code-sandbox/code-sandbox.js', remoteUrl: '%ORCHESTRATOR_URL%' };
+
+const SITES = [
+  {
+    name: 'vitepress',
+    packages: ['vitepress@1.6.4'],
+    files: {
+      'docs/index.md': FIXTURE,
+      'docs/.vitepress/config.mjs': `import codeSandbox from 'code-sandbox/markdown-it';
+export default {
+  title: 'Fixture',
+  head: [
+    ['meta', { name: 'code-sandbox:remote-url', content: '${HEAD.remoteUrl}' }],
+    ['script', { type: 'module', src: '${HEAD.script}' }],
+  ],
+  markdown: { config: (md) => md.use(codeSandbox) },
+  vue: { template: { compilerOptions: { isCustomElement: (tag) => tag === 'code-sandbox' } } },
+};
+`,
+    },
+    publicDir: 'docs/public',
+    build: ['vitepress', 'build', 'docs'],
+    outDir: 'docs/.vitepress/dist',
+    highlighted: '.shiki',
+  },
+  {
+    name: 'starlight',
+    packages: ['astro@5.9.4', '@astrojs/starlight@0.37.7'],
+    files: {
+      'src/content/docs/index.md': FIXTURE.replace(/^# (.*)\n/, '---\ntitle: $1\n---\n'),
+      'src/content.config.ts': `import { defineCollection } from 'astro:content';
+import { docsLoader } from '@astrojs/starlight/loaders';
+import { docsSchema } from '@astrojs/starlight/schema';
+export const collections = { docs: defineCollection({ loader: docsLoader(), schema: docsSchema() }) };
+`,
+      'astro.config.mjs': `import { defineConfig } from 'astro/config';
+import starlight from '@astrojs/starlight';
+import remarkCodeSandbox from 'code-sandbox/remark';
+export default defineConfig({
+  markdown: { remarkPlugins: [remarkCodeSandbox] },
+  integrations: [starlight({
+    title: 'Fixture',
+    head: [
+      { tag: 'meta', attrs: { name: 'code-sandbox:remote-url', content: '${HEAD.remoteUrl}' } },
+      { tag: 'script', attrs: { type: 'module', src: '${HEAD.script}' } },
+    ],
+  })],
+});
+`,
+    },
+    publicDir: 'public',
+    build: ['astro', 'build'],
+    outDir: 'dist',
+    highlighted: '.expressive-code',
+  },
+];
+
+async function test(name, body) {
+  const started = Date.now();
+  try {
+    await body();
+    stats.passes++;
+    log(`✓ ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (error) {
+    stats.failures++;
+    log(`✗ ${name}\n    ${String(error.stack ?? error).split('\n').slice(0, 8).join('\n    ')}`);
+  }
+}
+
+/** Installs the framework (timed), writes the site, links this package in as `code-sandbox`, builds (timed). */
+async function buildSite(site, folder) {
+  writeFileSync(join(folder, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
+  let started = Date.now();
+  await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...site.packages], { cwd: folder, maxBuffer: 1 << 26 });
+  const install = (Date.now() - started) / 1000;
+  symlinkSync(root(''), join(folder, 'node_modules', 'code-sandbox'));
+  for (const [path, text] of Object.entries(site.files)) {
+    mkdirSync(join(folder, path, '..'), { recursive: true });
+    writeFileSync(join(folder, path), text);
+  }
+  // The CDN build, self-hosted: its entry and the chunks it loads on Run.
+  cpSync(root('dist/cdn'), join(folder, site.publicDir, 'code-sandbox'), { recursive: true });
+  started = Date.now();
+  await run('npx', site.build, { cwd: folder, maxBuffer: 1 << 26 });
+  const build = (Date.now() - started) / 1000;
+  log(`${site.name}: npm install ${install.toFixed(0)} s, build ${build.toFixed(0)} s`);
+}
+
+async function checkSite(site, browser, createOrchestrator) {
+  const folder = mkdtempSync(join(tmpdir(), `code-sandbox-${site.name}-`));
+  const substitutions = {};
+  let server;
+  let orchestrator;
+  try {
+    await test(`${site.name}: installs from the npm registry and builds the fixture with the plugin`, () => buildSite(site, folder));
+    server = createStaticServer({ mounts: { '/': join(folder, site.outDir) }, substitutions });
+    const port = await listen(server, 0, '127.0.0.1');
+    const origin = `http://localhost:${port}`;
+    orchestrator = createOrchestrator({ allowedOrigins: [origin], owner: OWNER, log: () => undefined });
+    substitutions.ORCHESTRATOR_URL = await orchestrator.listen(0, '127.0.0.1');
+    const page = await browser.newPage();
+    await page.addInitScript(recordSandboxEvents);
+    await test(`${site.name}: the built page has every example as <code-sandbox>, with the site's highlighted code inside`, async () => {
+      await page.goto(`${origin}/`);
+      await page.evaluate(() => customElements.whenDefined('code-sandbox'));
+      expect(await page.locator('code-sandbox').count(), 'examples').toBe(4);
+      const greet = page.locator('code-sandbox#greet');
+      expect(await greet.locator(site.highlighted).count(), `highlighted blocks (${site.highlighted})`).toBe(2);
+      expect(await greet.locator('pre[data-output]').innerText(), 'expected output').toBe('Hello, docs!');
+      expect(await page.locator('code-sandbox#waits').getAttribute('data-check'), 'skip marker').toBe('skip');
+      expect(await greet.locator('[part="warnings"]').count(), 'configuration problems shown').toBe(0);
+    });
+    await test(`${site.name}: Run runs the two-file example on the server and prints its output`, async () => {
+      const greet = page.locator('code-sandbox#greet');
+      await greet.scrollIntoViewIfNeeded();
+      await greet.getByRole('button', { name: 'Run', exact: true }).click();
+      const record = await waitFor(page, 'greet', 'exit', (r) => r.exits.length > 0, 120_000);
+      expect(record.exits.at(-1), `exit code (output: ${record.output.slice(-300)})`).toBe(0);
+      expect(record.output, 'cs-output').toContain('Hello, docs!');
+      expect(await terminalText(page, 'greet'), 'terminal').toContain('Hello, docs!');
+    });
+    await page.screenshot({ path: root(`test-results/markdown-${site.name}.png`), fullPage: true }).catch(() => undefined);
+    await page.close();
+  } finally {
+    await orchestrator?.close();
+    server?.close();
+    server?.closeAllConnections();
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  mkdirSync(root('test-results'), { recursive: true });
+  await setup(['docker', 'browsers']);
+  log('building the CDN bundle and the package entries...');
+  await buildCdn();
+  await run('npx', ['rollup', '-c'], { cwd: root(''), maxBuffer: 1 << 26 });
+  register();
+  const { createOrchestrator } = await import('../../src/server/index.ts');
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  try {
+    for (const site of SITES.filter((s) => !process.argv[2] || s.name === process.argv[2])) await checkSite(site, browser, createOrchestrator);
+  } finally {
+    await browser.close();
+  }
+}
+
+try {
+  await main();
+} catch (error) {
+  stats.failures++;
+  log(`✗ the e2e run could not go on: ${error.stack ?? error}`);
+}
+if (process.env.CS_TEST_STATS) writeFileSync(process.env.CS_TEST_STATS, JSON.stringify(stats));
+console.log(`\n${stats.passes} passed, ${stats.failures} failed`);
+process.exit(stats.failures === 0 && stats.passes > 0 ? 0 : 1);
