@@ -58,6 +58,8 @@ for (const [group, engine] of [['default', 'Chromium'], ['firefox', 'Firefox'], 
   if (!only || only === 'browser') step(`Browser suites (${engine})`, 'npx', ['web-test-runner', '--group', group], { counts: true, retryImportFailure: true });
 }
 if (!only || only === 'e2e') step('End to end (demo pages)', 'node', ['test/e2e/demo.e2e.mjs'], { counts: true });
+// VitePress and Astro Starlight installed from the npm registry at test time, building sites with the Markdown plugins.
+if (!only || only === 'e2e') step('End to end (Markdown sites)', 'node', ['test/e2e/markdown-sites.e2e.mjs'], { counts: true });
 
 if (only === 'hostile') {
   step('Setup', 'bash', ['scripts/setup.sh', 'docker']);
