@@ -11,7 +11,7 @@ import type { Stack } from '../engine/stack.js';
 import { RemoteContainerEngine } from '../remote/remote-container-engine.js';
 import type { WebSocketConstructor } from '../remote/connection.js';
 import { LocalContainerEngine } from '../server/local-engine/local-container-engine.js';
-import { checkExamples, type ExampleReport } from './check-examples.js';
+import { checkExamples, type CheckOptions } from './check-examples.js';
 import { formatReport, formatSummary } from './report-text.js';
 import type { EngineFactory } from './run-example.js';
 
@@ -113,12 +113,28 @@ function engineFactory(values: { 'remote-url'?: string | undefined; 'api-key'?: 
   return (stack: Stack | undefined) => new LocalContainerEngine({ image: (stack && images.get(stack)) ?? values.image, owner: 'code-sandbox-check' });
 }
 
-/** Each finished example on stderr as it finishes (with the text report), or a counter (with --json). */
-function progress(json: boolean): (event: { done: number; total: number; report?: ExampleReport }) => void {
-  return ({ done, total, report }) => {
+/**
+ * Progress: each finished example as it finishes (the text report on stdout;
+ * with --json a short line on stderr) and, on a terminal, a status line of
+ * the examples running now.
+ */
+function progress(json: boolean): NonNullable<CheckOptions['onProgress']> {
+  const running = new Set<string>();
+  const live = process.stderr.isTTY;
+  const status = (): void => {
+    if (live) process.stderr.write(`\r\u001b[K${running.size ? `running ${[...running].join(', ')}` : ''}`);
+  };
+  return ({ done, total, report, starting }) => {
+    if (starting) {
+      running.add(`${starting.file}:${starting.line}`);
+      return status();
+    }
     if (!report) return;
+    running.delete(`${report.file}:${report.line}`);
+    if (live) process.stderr.write('\r\u001b[K');
     if (json) process.stderr.write(`[${done}/${total}] ${report.status} ${report.file}:${report.line}\n`);
     else console.log(`[${done}/${total}] ${formatReport(report)}`);
+    status();
   };
 }
 

@@ -4,7 +4,7 @@
  * failing, a drifted and a skipped example) and the demo pages.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -79,6 +79,17 @@ describe('code-sandbox check', function () {
     // The blog's example of a failing run fails here too; the prompt sees no input and ends with an error.
     expect(reports['fails']).to.include({ status: 'failed', exitCode: 3, file: 'demo/blog.html' });
     expect(reports['interactive']).to.include({ status: 'failed', file: 'demo/docs.html' });
+  });
+
+  it('reads <code-sandbox> HTML in a Markdown page (MkDocs style) and --update rewrites its <pre data-output> alone', async () => {
+    const mkdocs = join(folder, 'mkdocs.md');
+    const html = (output: string) => `# MkDocs page\n\n<code-sandbox id="sum" template="python">\n<pre data-file="main.py">print(sum(range(10)) &lt; 50)</pre>\n<pre data-output>${output}</pre>\n</code-sandbox>\n\nText after.\n`;
+    writeFileSync(mkdocs, html('False'));
+    const first = await check('--update', '--json', mkdocs);
+    expect(byId(first.stdout)['sum']).to.include({ status: 'drifted', line: 3, output: 'True', updated: true });
+    expect(readFileSync(mkdocs, 'utf8')).to.equal(html('True'));
+    const again = await check(mkdocs);
+    expect(again.code).to.equal(0);
   });
 
   it('says what to fix when the files or options are wrong, with exit code 2', async () => {

@@ -28,8 +28,10 @@ describe('the built package', function () {
     const { stdout } = await run('node', ['--input-type=module', '-e', `
       const index = await import('code-sandbox');
       const server = await import('code-sandbox/server');
-      console.log(JSON.stringify({ index: Object.keys(index).sort(), server: Object.keys(server).sort() }));`]);
-    const { index, server } = JSON.parse(stdout) as { index: string[]; server: string[] };
+      const plugins = [await import('code-sandbox/remark'), await import('code-sandbox/markdown-it')].map((m) => typeof m.default);
+      console.log(JSON.stringify({ index: Object.keys(index).sort(), server: Object.keys(server).sort(), plugins }));`]);
+    const { index, server, plugins } = JSON.parse(stdout) as { index: string[]; server: string[]; plugins: string[] };
+    expect(plugins, 'the Markdown plugins are functions').to.deep.equal(['function', 'function']);
     expect(index).to.include.members(['ContainerEngine', 'SandboxError', 'InvalidPathError', 'collectText', 'inferStack']);
     expect(server).to.include.members(['LocalContainerEngine', 'OWNER_LABEL']);
     const { stdout: types } = await run('ls', ['dist/index.d.ts', 'dist/server.d.ts']);
