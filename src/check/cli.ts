@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import fastGlob from 'fast-glob';
 import WebSocket from 'ws';
+import type { ContainerEngine } from '../engine/container-engine.js';
 import type { Stack } from '../engine/stack.js';
 import { RemoteContainerEngine } from '../remote/remote-container-engine.js';
 import type { WebSocketConstructor } from '../remote/connection.js';
@@ -85,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
 
   const started = performance.now();
   const reports = await checkExamples(files, {
-    createEngine: engineFactory(values),
+    createEngine: tornDownOnSignal(engineFactory(values)),
     concurrency: Math.floor(number('jobs')),
     timeouts: { run: number('timeout') * 1000, install: number('install-timeout') * 1000 },
     masks,
@@ -111,6 +112,25 @@ function engineFactory(values: { 'remote-url'?: string | undefined; 'api-key'?: 
     images.set(stack, image);
   }
   return (stack: Stack | undefined) => new LocalContainerEngine({ image: (stack && images.get(stack)) ?? values.image, owner: 'code-sandbox-check' });
+}
+
+/** Ctrl-C (or SIGTERM) tears down the sandboxes running now before exiting, and starts no new one, so no container is left behind. */
+function tornDownOnSignal(create: EngineFactory): EngineFactory {
+  const engines = new Set<ContainerEngine>();
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    stopping = true;
+    process.stderr.write(`\n${signal}: stopping the running examples and removing their sandboxes...\n`);
+    void Promise.allSettled([...engines].map((engine) => engine.teardown())).then(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return (stack) => {
+    if (stopping) throw new Error('Stopped before this example ran.');
+    const engine = create(stack);
+    engines.add(engine);
+    return engine;
+  };
 }
 
 /**
