@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { ExampleReport } from '../../src/check/check-examples.js';
+import { createOrchestrator } from '../../src/server/index.js';
 
 const CLI = 'src/check/cli.ts';
 
@@ -90,6 +91,21 @@ describe('code-sandbox check', function () {
     expect(readFileSync(mkdocs, 'utf8')).to.equal(html('True'));
     const again = await check(mkdocs);
     expect(again.code).to.equal(0);
+  });
+
+  it('runs on a code-sandbox server given by URL, with its API key', async () => {
+    const orchestrator = createOrchestrator({ owner: `check-test-${process.pid}`, apiKeys: ['docs-ci'], requireApiKey: true, log: () => undefined });
+    try {
+      const url = await orchestrator.listen(0, '127.0.0.1');
+      const { code, stdout } = await check('--json', '--remote-url', url, '--api-key', 'docs-ci', page);
+      expect(code).to.equal(1);
+      const reports = byId(stdout);
+      expect(reports['greet']).to.include({ status: 'passed', stack: 'node', exitCode: 0 });
+      expect(reports['broken']).to.include({ status: 'failed', exitCode: 1 });
+      expect(reports['drifted']).to.include({ status: 'drifted', stack: 'python', output: '45' });
+    } finally {
+      await orchestrator.close();
+    }
   });
 
   it('says what to fix when the files or options are wrong, with exit code 2', async () => {
