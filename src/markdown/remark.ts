@@ -31,7 +31,8 @@ interface Messages {
 }
 
 /** The remark plugin: `.use(remarkCodeSandbox, options?)`. */
-export default function remarkCodeSandbox(options: RemarkCodeSandboxOptions = {}): (tree: Root, file?: Messages) => void {
+export default function remarkCodeSandbox(this: unknown, options: RemarkCodeSandboxOptions = {}): (tree: Root, file?: Messages) => void {
+  const pre = parsesMdx(this) ? jsxPre : htmlPre;
   return (tree, file) => {
     const fences: NodeFence[] = [];
     collectFences(tree, fences);
@@ -46,7 +47,7 @@ export default function remarkCodeSandbox(options: RemarkCodeSandboxOptions = {}
       const first = example.files[0]?.fence;
       if (!first) continue;
       const blocks = [...example.files.map((f) => f.fence.node), ...(example.output ? [example.output.node] : [])];
-      first.parent.children.splice(first.parent.children.indexOf(first.node), blocks.length, sandboxNode(example, blocks));
+      first.parent.children.splice(first.parent.children.indexOf(first.node), blocks.length, sandboxNode(example, blocks, pre));
     }
   };
 }
@@ -58,17 +59,49 @@ function collectFences(parent: Parent, into: NodeFence[]): void {
   }
 }
 
+/** Makes the node of a `<pre>` the plugin adds: its attributes and its text. */
+type PreNode = (attributes: Record<string, string | true>, text: string) => unknown;
+
+/** A `<pre>` as any mdast-to-hast step makes it (through `data.hName`). */
+const htmlPre: PreNode = (attributes, text) => ({
+  type: 'codeSandboxText',
+  data: { hName: 'pre', hProperties: attributes, hChildren: [{ type: 'text', value: text }] },
+});
+
+/**
+ * A `<pre>` as MDX JSX: MDX sends every `pre` that Markdown made through the
+ * site's components (Docusaurus turns it into its CodeBlock, dropping
+ * `data-file`), but renders JSX written in the page as it is, which it marks
+ * with `_mdxExplicitJsx`.
+ */
+const jsxPre: PreNode = (attributes, text) => ({
+  type: 'mdxJsxFlowElement',
+  data: { _mdxExplicitJsx: true },
+  name: 'pre',
+  attributes: Object.entries(attributes).map(([name, value]) => ({ type: 'mdxJsxAttribute', name, value: value === true ? null : value })),
+  children: [{ type: 'text', value: text }],
+});
+
+/** Whether the processor parses MDX (remark-mdx registered its JSX syntax), from its micromark extensions. */
+function parsesMdx(processor: unknown): boolean {
+  const data = (processor as { data?: (key: string) => unknown } | undefined)?.data;
+  const extensions = typeof data === 'function' ? data.call(processor, 'micromarkExtensions') : undefined;
+  if (!Array.isArray(extensions)) return false;
+  return extensions.some((extension: { flow?: Record<number, unknown> }) =>
+    [extension.flow?.[60]].flat().some((construct) => (construct as { name?: string } | undefined)?.name === 'mdxJsxFlowTag'),
+  );
+}
+
 /**
  * A node remark-rehype turns into `<code-sandbox>` (through `data.hName`, which
  * every mdast-to-hast step honours) holding the visible code blocks, a hidden
  * `<pre data-file>` per file and the expected output as `<pre data-output>`.
  */
-function sandboxNode(example: Example<NodeFence>, blocks: Code[]): RootContent {
-  const pre = (properties: Record<string, unknown>, text: string) => ({ type: 'codeSandboxText', data: { hName: 'pre', hProperties: properties, hChildren: [{ type: 'text', value: text }] } });
+function sandboxNode(example: Example<NodeFence>, blocks: Code[], pre: PreNode): RootContent {
   const children = [
     ...example.files.map((f) => f.fence.node),
-    ...example.files.map(({ path, fence }) => pre({ hidden: true, dataFile: path }, blockText(fence))),
-    ...(example.output ? [pre({ dataOutput: '' }, blockText(example.output))] : []),
+    ...example.files.map(({ path, fence }) => pre({ hidden: true, 'data-file': path }, blockText(fence))),
+    ...(example.output ? [pre({ 'data-output': '' }, blockText(example.output))] : []),
   ];
   const node = {
     type: 'codeSandbox',

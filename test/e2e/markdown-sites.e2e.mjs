@@ -1,14 +1,14 @@
-// End to end: the Markdown plugins in the real frameworks. Installs VitePress
-// and Astro Starlight from the npm registry into temporary folders (pinned
+// End to end: the Markdown plugins in the real frameworks. Installs VitePress,
+// Astro Starlight and Docusaurus from the npm registry into temporary folders (pinned
 // versions, nothing kept in the repo), builds a small site with each from
 // test/fixtures/markdown/examples.md (VitePress with code-sandbox/markdown-it,
-// Starlight with code-sandbox/remark, both imported through the package's
-// exports map), serves the built output, and presses Run on its first example
-// in Chromium against a real orchestrator on the real Docker engine.
+// Starlight and Docusaurus with code-sandbox/remark, imported through the
+// package's exports map), serves the built output, and presses Run on its
+// first example in Chromium against a real orchestrator on the real Docker engine.
 // Prints the install and build times. Ends with "N passed, N failed" and
 // writes {passes, failures, pending} to $CS_TEST_STATS.
 //
-//   node test/e2e/markdown-sites.e2e.mjs [vitepress|starlight]
+//   node test/e2e/markdown-sites.e2e.mjs [vitepress|starlight|docusaurus]
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -85,6 +85,27 @@ export default defineConfig({
     build: ['astro', 'build'],
     outDir: 'dist',
     highlighted: '.expressive-code',
+  },
+  {
+    name: 'docusaurus',
+    packages: ['@docusaurus/core@3.10.2', '@docusaurus/preset-classic@3.10.2', 'react@19.2.0', 'react-dom@19.2.0'],
+    files: {
+      'docs/index.md': FIXTURE,
+      'docusaurus.config.mjs': `import remarkCodeSandbox from 'code-sandbox/remark';
+export default {
+  title: 'Fixture',
+  url: 'http://localhost',
+  baseUrl: '/',
+  headTags: [{ tagName: 'meta', attributes: { name: 'code-sandbox:remote-url', content: '${HEAD.remoteUrl}' } }],
+  scripts: [{ src: '${HEAD.script}', type: 'module' }],
+  presets: [['classic', { docs: { routeBasePath: '/', beforeDefaultRemarkPlugins: [remarkCodeSandbox] }, blog: false }]],
+};
+`,
+    },
+    publicDir: 'static',
+    build: ['docusaurus', 'build'],
+    outDir: 'build',
+    highlighted: '.prism-code',
   },
 ];
 
