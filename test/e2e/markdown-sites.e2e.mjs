@@ -104,6 +104,7 @@ export default {
     },
     publicDir: 'static',
     build: ['docusaurus', 'build'],
+    commonjs: true,
     outDir: 'build',
     highlighted: '.prism-code',
   },
@@ -123,7 +124,8 @@ async function test(name, body) {
 
 /** Installs the framework (timed), writes the site, links this package in as `code-sandbox`, builds (timed). */
 async function buildSite(site, folder) {
-  writeFileSync(join(folder, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
+  // Docusaurus's server bundle breaks in an ESM package ("require.resolveWeak is not a function").
+  writeFileSync(join(folder, 'package.json'), JSON.stringify({ private: true, ...(site.commonjs ? {} : { type: 'module' }) }));
   let started = Date.now();
   await run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...site.packages], { cwd: folder, maxBuffer: 1 << 26 });
   const install = (Date.now() - started) / 1000;
