@@ -16,6 +16,9 @@ const entries = {
   define: 'src/define.ts',
   remote: 'src/remote/index.ts',
   server: 'src/server/index.ts',
+  // The Markdown plugins: DOM-free, no Lit, no server code (see test/node/markdown-plugins.test.ts).
+  remark: 'src/markdown/remark.ts',
+  'markdown-it': 'src/markdown/markdown-it.ts',
 };
 
 // Chunk names carry a content hash: without this, every build would leave the
@@ -27,7 +30,7 @@ const cleanChunks = {
 
 export default [
   {
-    input: { ...entries, cli: 'src/server/cli.ts' },
+    input: { ...entries, cli: 'src/server/cli.ts', 'code-sandbox': 'src/check/cli.ts' },
     external,
     plugins: [cleanChunks, esbuild({ target: 'es2022', sourceMap: true })],
     output: { dir: 'dist', format: 'esm', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },

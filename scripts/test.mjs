@@ -71,7 +71,10 @@ for (const [group, engine] of [['default', 'Chromium'], ['firefox', 'Firefox'], 
 if (!only || only === 'e2e') {
   step('End to end (demo pages)', 'npx', ['mocha', '--no-config', '--timeout', '600000', '--reporter', './scripts/test-reporters/mocha-stats.cjs', 'test/e2e/demo.e2e.mjs'], { counts: true });
 }
-
+// VitePress, Astro Starlight and Docusaurus installed from the npm registry at test time, building sites with the Markdown plugins.
+if (!only || only === 'e2e') {
+  step('End to end (Markdown sites)', 'npx', ['mocha', '--no-config', '--timeout', '600000', '--reporter', './scripts/test-reporters/mocha-stats.cjs', 'test/e2e/markdown-sites.e2e.mjs'], { counts: true });
+}
 if (only === 'hostile') {
   step('Setup', 'bash', ['scripts/setup.sh', 'docker', 'agent']);
   step('Hostile suites', 'npx', ['mocha', '--no-config', '--node-option', 'import=tsx', '--node-option', 'expose-gc', '--extension', 'ts',

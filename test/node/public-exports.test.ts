@@ -29,8 +29,10 @@ describe('the built package', function () {
       const index = await import('code-sandbox');
       const server = await import('code-sandbox/server');
       const remote = await import('code-sandbox/remote');
-      console.log(JSON.stringify({ index: Object.keys(index).sort(), server: Object.keys(server).sort(), remote: Object.keys(remote).sort() }));`]);
-    const { index, server, remote } = JSON.parse(stdout) as { index: string[]; server: string[]; remote: string[] };
+      const plugins = [await import('code-sandbox/remark'), await import('code-sandbox/markdown-it')].map((m) => typeof m.default);
+      console.log(JSON.stringify({ index: Object.keys(index).sort(), server: Object.keys(server).sort(), remote: Object.keys(remote).sort(), plugins }));`]);
+    const { index, server, remote, plugins } = JSON.parse(stdout) as { index: string[]; server: string[]; remote: string[]; plugins: string[] };
+    expect(plugins, 'the Markdown plugins are functions').to.deep.equal(['function', 'function']);
     expect(index).to.include.members(['ContainerEngine', 'SandboxError', 'InvalidPathError', 'collectText', 'inferStack', 'RemoteContainerEngine', 'CodeSandboxElement']);
     expect(server).to.include.members(['LocalContainerEngine', 'OWNER_LABEL']);
     expect(remote).to.include.members(['RemoteContainerEngine', 'ContainerEngine', 'FileNotFoundError', 'collectText']);

@@ -4,10 +4,7 @@
  * (src < children < property).
  */
 import type { FileSystemTree } from '../../engine/file-system-tree.js';
-import { assertFileTree, dedent, setFile } from './tree-builder.js';
-
-/** Extensions whose `<template data-file>` keeps its markup (the rest use the text). */
-const MARKUP_FILE = /\.(html?|svg|xml|vue|svelte)$/i;
+import { assertFileTree, dedent, MARKUP_FILE, setFile } from './tree-builder.js';
 
 /** A `data-file` child of the host: its element, path and text (indentation removed). */
 export interface FileChild {

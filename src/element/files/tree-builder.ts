@@ -6,6 +6,9 @@
 import { flattenTree, type DirectoryNode, type FileSystemTree } from '../../engine/file-system-tree.js';
 import { workspaceFilePath } from '../../engine/paths.js';
 
+/** Extensions whose `<template data-file>` keeps its markup (the rest use the text). */
+export const MARKUP_FILE = /\.(html?|svg|xml|vue|svelte)$/i;
+
 /** Puts `contents` at `path` (e.g. `src/index.js`) in `tree`, creating folders; throws `InvalidPathError` for a bad path. */
 export function setFile(tree: FileSystemTree, path: string, contents: string | Uint8Array): void {
   setNode(tree, workspaceFilePath(path), { file: { contents } });
