@@ -3,6 +3,7 @@
 //
 //   element, selection ─► engines (remote, browser-engine; server) ─► protocol ─► engine core
 //   tools (markdown, check) ─► engine core, protocol, remote and server engines; never element
+//   element, selection and tools ─► example (an example's files, settings, command) ─► engine core
 //
 // Nothing imports a layer above its own or an engine beside it, and no code
 // that runs in a browser imports the server. Enforced with ESLint's own
@@ -23,11 +24,12 @@ const into = (...folders) => `(^|/)(${folders.join('|')})/`;
 
 /** What each folder of src/ must not import, and why (the message says what to do instead). */
 const LAYERS = [
-  { files: ['src/engine/**'], forbidden: ['protocol', 'remote', 'browser-engine', 'server', 'element', 'selection', 'markdown', 'check'], why: 'the engine core is the bottom layer; it imports nothing of code-sandbox above it' },
+  { files: ['src/engine/**'], forbidden: ['example', 'protocol', 'remote', 'browser-engine', 'server', 'element', 'selection', 'markdown', 'check'], why: 'the engine core is the bottom layer; it imports nothing of code-sandbox above it' },
   { files: ['src/protocol/**'], forbidden: ['remote', 'browser-engine', 'server', 'element', 'selection', 'markdown', 'check'], why: 'the protocol sits on the engine core only' },
   { files: ['src/remote/**'], forbidden: ['browser-engine', 'server', 'element', 'selection', 'markdown', 'check'], why: 'an engine uses the protocol and the engine core, never another engine, the element or the server' },
   { files: ['src/browser-engine/**'], forbidden: ['remote', 'server', 'protocol', 'element', 'selection', 'markdown', 'check'], why: 'an engine uses the engine core, never another engine, the element or the server' },
   { files: ['src/server/**'], forbidden: ['remote', 'browser-engine', 'element', 'selection', 'markdown', 'check'], why: 'the server hosts engines on the engine core and the protocol; it never imports browser code' },
+  { files: ['src/example/**'], forbidden: ['protocol', 'remote', 'browser-engine', 'server', 'element', 'selection', 'markdown', 'check'], why: 'an example (its files, settings and command) is DOM-free and shared by the element and the tools; it sits on the engine core only' },
   { files: ['src/element/**', 'src/selection/**', 'src/index.ts', 'src/define.ts'], forbidden: ['server', 'markdown', 'check'], why: 'code that runs in a browser never imports the server or the tools' },
   { files: ['src/markdown/**', 'src/check/**'], forbidden: ['element'], why: 'tools may use the engines, the protocol and the engine core, never the element' },
 ];

@@ -39,8 +39,8 @@ parent.postMessage({ version }, '*');`;
 /** The page's clocks: the last digit typed, each run of main.js in the preview, each write of an edit into the engine. */
 const RECORDER = `<script>
   window.__bench = { keys: [], runs: [], writes: [] };
-  addEventListener('keydown', (e) => { if (/^[0-9]$/.test(e.key)) __bench.keys.push({ key: e.key, at: performance.now() }); }, true);
-  addEventListener('message', (e) => { if (typeof e.data?.version === 'number') __bench.runs.push({ version: e.data.version, at: performance.now() }); });
+  addEventListener('keydown', (e) => { if (/^[0-9]$/.test(e.key)) window.__bench.keys.push({ key: e.key, at: performance.now() }); }, true);
+  addEventListener('message', (e) => { if (typeof e.data?.version === 'number') window.__bench.runs.push({ version: e.data.version, at: performance.now() }); });
 </script>`;
 
 /** The remote engine's page: a Vite app from the CDN build, on the server. */
@@ -100,11 +100,11 @@ async function edit(tab, { preview }) {
   const previews = [];
   for (let i = 1; i <= EDITS; i++) {
     const digit = i % 10;
-    const [runs, written] = await tab.evaluate(() => [__bench.runs.length, __bench.writes.length]);
+    const [runs, written] = await tab.evaluate(() => [window.__bench.runs.length, window.__bench.writes.length]);
     await tab.keyboard.press('Shift+ArrowLeft');
     await tab.keyboard.type(String(digit));
     const write = await next(tab, 'writes', written, "(w) => w.path === 'main.js'");
-    const key = await tab.evaluate(() => __bench.keys.at(-1));
+    const key = await tab.evaluate(() => window.__bench.keys.at(-1));
     writes.push(write.at - key.at);
     if (preview) previews.push((await next(tab, 'runs', runs, `(r) => r.version === ${digit}`)).at - key.at);
     // The next edit waits until the reloaded preview has reconnected to Vite: a change Vite announces
@@ -126,14 +126,14 @@ async function benchRemote(browser, stack) {
     const write = engine.writeFile.bind(engine);
     engine.writeFile = async (path, ...rest) => {
       await write(path, ...rest);
-      __bench.writes.push({ path, at: performance.now() });
+      window.__bench.writes.push({ path, at: performance.now() });
     };
   });
   log('remote engine: editing...');
   const { writes, previews } = await edit(tab, { preview: true });
   const reloads = [];
   for (let i = 0; i < EDITS; i++) {
-    const runs = await tab.evaluate(() => __bench.runs.length);
+    const runs = await tab.evaluate(() => window.__bench.runs.length);
     const started = await tab.evaluate(() => performance.now());
     await tab.getByRole('button', { name: 'Reload the preview' }).click();
     reloads.push((await next(tab, 'runs', runs, `(r) => r.version === ${EDITS % 10}`)).at - started);

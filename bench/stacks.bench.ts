@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { collectText, type FileSystemTree } from '../src/index.js';
-import { defaultCommand } from '../src/element/run-command.js';
+import { defaultCommand } from '../src/example/run-command.js';
 import { DEFAULT_IMAGE, LocalContainerEngine, STACK_IMAGES } from '../src/server/index.js';
 
 const run = promisify(execFile);

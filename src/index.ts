@@ -15,7 +15,6 @@ export type {
   EngineEnvironment,
   EngineKind,
   EngineSelection,
-  RequestedEngine,
   SelectionConfig,
   SelectionError,
 } from './selection/select-engine.js';
@@ -23,7 +22,7 @@ export { browserFamily, detectEnvironment } from './selection/detect-environment
 export type { EnvironmentSource } from './selection/detect-environment.js';
 export { CodeSandboxElement } from './element/code-sandbox.js';
 export type { EngineFactory, EngineOptions } from './element/engine-loader.js';
-export type { Layout, Persist, RunOn, SandboxConfig, Theme } from './element/sandbox-config.js';
+export type { Layout, Persist, RequestedEngine, RunOn, SandboxConfig, Theme } from './example/sandbox-config.js';
 export type { SandboxStatus } from './element/sandbox-status.js';
 export { EngineSelectedEvent } from './element/events/engine-selected-event.js';
 export { ExitEvent } from './element/events/exit-event.js';

@@ -9,7 +9,9 @@
 /** The wildcard an author writes in an expected output. */
 export const WILDCARD = '[..]';
 
-// CSI sequences (colours, cursor moves) and OSC sequences (titles, links).
+// CSI sequences (colours, cursor moves) and OSC sequences (titles, links): matching
+// control characters is the point, hence the one exception to no-control-regex.
+// eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
 
 /** Output as the comparison sees it: no ANSI, `\n` line ends, no trailing whitespace or blank lines. */

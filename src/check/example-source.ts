@@ -8,7 +8,7 @@
 import MarkdownIt from 'markdown-it';
 import { parseFragment, serialize, type DefaultTreeAdapterMap } from 'parse5';
 import type { FileSystemTree } from '../engine/file-system-tree.js';
-import { dedent, MARKUP_FILE, setFile } from '../element/files/tree-builder.js';
+import { dedent, MARKUP_FILE, setFile } from '../example/tree-builder.js';
 import { tokenExamples } from '../markdown/markdown-it.js';
 import { blockText, SKIP_ATTRIBUTE } from '../markdown/markup.js';
 

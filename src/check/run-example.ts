@@ -5,9 +5,9 @@
  */
 import type { ContainerEngine } from '../engine/container-engine.js';
 import { inferStack, planInstall, type Stack } from '../engine/stack.js';
-import { topLevelNames } from '../element/files/tree-builder.js';
-import { commandArgs, defaultCommand } from '../element/run-command.js';
-import { resolveConfig, unknownAttributeProblems, type RawConfig } from '../element/sandbox-config.js';
+import { topLevelNames } from '../example/tree-builder.js';
+import { commandArgs, defaultCommand } from '../example/run-command.js';
+import { resolveConfig, unknownAttributeProblems, type RawConfig } from '../example/sandbox-config.js';
 import type { SourceExample } from './example-source.js';
 
 /** Makes the engine an example runs on, for its stack (undefined when nothing says). */

@@ -4,7 +4,7 @@ import { keyed } from 'lit/directives/keyed.js';
 import type { ContainerEngine, ExecOptions, ProcessHandle } from '../engine/container-engine.js';
 import type { FileSystemTree } from '../engine/file-system-tree.js';
 import type { Stack } from '../engine/stack.js';
-import type { EngineChoice, EngineEnvironment, RequestedEngine } from '../selection/select-engine.js';
+import type { EngineChoice, EngineEnvironment } from '../selection/select-engine.js';
 import { codeSandboxStyles } from './code-sandbox.styles.js';
 import { ColorSchemeController } from './controllers/color-scheme-controller.js';
 import type { EditorSession } from './editor/editor-session.js';
@@ -20,10 +20,11 @@ import {
   type Layout,
   type Persist,
   type RawConfig,
+  type RequestedEngine,
   type RunOn,
   type SandboxConfig,
   type Theme,
-} from './sandbox-config.js';
+} from '../example/sandbox-config.js';
 import type { SandboxStatus } from './sandbox-status.js';
 
 /** The files a reader sees, and may edit: `<pre data-file>`, and file children marked `data-visible`. */

@@ -15,10 +15,10 @@ import { EngineController, type RunRequest } from './controllers/engine-controll
 import type { EngineFactory } from './engine-loader.js';
 import { OutputEvent } from './events/output-event.js';
 import { fetchTree, filesFromChildren } from './files/collect-files.js';
-import { mergeTrees, setFile } from './files/tree-builder.js';
-import { defaultCommand, devServerCommand } from './run-command.js';
+import { mergeTrees, setFile } from '../example/tree-builder.js';
+import { defaultCommand, devServerCommand } from '../example/run-command.js';
 import type { RunStatus } from './run-status.js';
-import type { SandboxConfig } from './sandbox-config.js';
+import type { SandboxConfig } from '../example/sandbox-config.js';
 import { TerminalController, type TerminalHost } from './terminal/terminal-controller.js';
 
 /** What the runtime reads from its element when a run starts. */

@@ -5,7 +5,7 @@
  * Words the plugins do not know (a highlighter's `{1,3}`, `title="..."`) are
  * left to the site's own code block.
  */
-import { CONFIG_DEFAULTS, resolveConfig, type RawConfig } from '../element/sandbox-config.js';
+import { CONFIG_DEFAULTS, resolveConfig, type RawConfig } from '../example/sandbox-config.js';
 
 /** Flags: `sandbox` makes a block runnable, `output` marks the expected output, `skip` keeps it out of `code-sandbox check`. */
 export type FenceFlag = 'sandbox' | 'output' | 'skip';

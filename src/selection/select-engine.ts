@@ -5,9 +5,7 @@
  * unit-tested.
  */
 import type { Stack } from '../engine/stack.js';
-
-/** The engine an author asks for: `auto` lets code-sandbox choose. */
-export type RequestedEngine = 'auto' | 'browser' | 'remote';
+import type { RequestedEngine } from '../example/sandbox-config.js';
 
 /** The engines that can run an example. */
 export type EngineKind = 'browser' | 'remote';

@@ -2,7 +2,7 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import { CodeSandboxElement, defineCodeSandbox } from '../../src/define.js';
 import { filesFromChildren } from '../../src/element/files/collect-files.js';
-import { resolveConfig } from '../../src/element/sandbox-config.js';
+import { resolveConfig } from '../../src/example/sandbox-config.js';
 import { TestDoubleEngine, testDoubleFactory } from './element-support/test-double-engine.js';
 
 /** Captures console.warn while `body` runs. */

@@ -7,8 +7,8 @@
 import './support/localhost-resolver.js';
 import { expect } from 'chai';
 import { collectText, type FileSystemTree, type RemoteContainerEngine } from '../../src/index.js';
-import { commandArgs, defaultCommand } from '../../src/element/run-command.js';
-import { topLevelNames } from '../../src/element/files/tree-builder.js';
+import { commandArgs, defaultCommand } from '../../src/example/run-command.js';
+import { topLevelNames } from '../../src/example/tree-builder.js';
 import { inferStack } from '../../src/engine/stack.js';
 import { createOrchestrator, DEFAULT_IMAGE, STACK_IMAGES, type Orchestrator } from '../../src/server/index.js';
 import { imageFixCommand } from '../../src/server/stack-images.js';

@@ -7,8 +7,8 @@ import {
   selectEngine,
   type BrowserFamily,
   type EngineEnvironment,
-  type RequestedEngine,
 } from '../../src/selection/select-engine.js';
+import type { RequestedEngine } from '../../src/example/sandbox-config.js';
 
 const families: BrowserFamily[] = ['chromium', 'firefox', 'webkit', 'unknown'];
 const isolations = [

@@ -20,10 +20,10 @@ import { EngineSelectedEvent } from '../events/engine-selected-event.js';
 import { ExitEvent } from '../events/exit-event.js';
 import { ServerReadyEvent } from '../events/server-ready-event.js';
 import { FileSync } from '../files/file-sync.js';
-import { topLevelNames } from '../files/tree-builder.js';
-import { commandArgs } from '../run-command.js';
+import { topLevelNames } from '../../example/tree-builder.js';
+import { commandArgs } from '../../example/run-command.js';
 import type { RunStatus } from '../run-status.js';
-import type { SandboxConfig } from '../sandbox-config.js';
+import type { SandboxConfig } from '../../example/sandbox-config.js';
 
 /** What a run needs from the element, read when it starts. */
 export interface RunRequest {

@@ -4,7 +4,7 @@
  * waits for the Run button. Observers are released when the host leaves.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import type { RunOn } from '../sandbox-config.js';
+import type { RunOn } from '../../example/sandbox-config.js';
 
 /** The host: an element that can say when it wants to run and start a run. */
 export type RunTriggerHost = ReactiveControllerHost & Element;

@@ -4,7 +4,7 @@
  * (src < children < property).
  */
 import type { FileSystemTree } from '../../engine/file-system-tree.js';
-import { assertFileTree, dedent, MARKUP_FILE, setFile } from './tree-builder.js';
+import { assertFileTree, dedent, MARKUP_FILE, setFile } from '../../example/tree-builder.js';
 
 /** A `data-file` child of the host: its element, path and text (indentation removed). */
 export interface FileChild {

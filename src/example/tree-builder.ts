@@ -3,8 +3,8 @@
  * folders, trees merged with later ones winning, and indentation removed from
  * code written inside HTML.
  */
-import { flattenTree, type DirectoryNode, type FileSystemTree } from '../../engine/file-system-tree.js';
-import { workspaceFilePath } from '../../engine/paths.js';
+import { flattenTree, type DirectoryNode, type FileSystemTree } from '../engine/file-system-tree.js';
+import { workspaceFilePath } from '../engine/paths.js';
 
 /** Extensions whose `<template data-file>` keeps its markup (the rest use the text). */
 export const MARKUP_FILE = /\.(html?|svg|xml|vue|svelte)$/i;

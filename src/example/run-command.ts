@@ -1,7 +1,7 @@
 /** What Run runs: the author's command line, or the stack's default for the files. DOM-free. */
 import type { FileSystemTree } from '../engine/file-system-tree.js';
 import { planDevServer } from '../engine/stack.js';
-import { topLevelNames, topLevelText } from './files/tree-builder.js';
+import { topLevelNames, topLevelText } from './tree-builder.js';
 
 /**
  * The default command for a tree: package.json's `dev`/`start` script or a

@@ -4,7 +4,9 @@
  * default, never an exception.
  */
 import type { Stack } from '../engine/stack.js';
-import type { RequestedEngine } from '../selection/select-engine.js';
+
+/** The engine an author asks for: `auto` lets code-sandbox choose. */
+export type RequestedEngine = 'auto' | 'browser' | 'remote';
 
 /** When a sandbox runs by itself: on the Run button, when scrolled into view, or on page load. */
 export type RunOn = 'click' | 'visible' | 'load';
