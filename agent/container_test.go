@@ -117,7 +117,7 @@ func TestKillReachesEscapedChildren(t *testing.T) {
 	if code := s.waitExit(ch); code != 137 {
 		t.Fatalf("SIGKILL gave %d, not 137", code)
 	}
-	if code, _ := s.run("kill", "-0", pid); code == 0 {
+	if code, _ := s.run("sh", "-c", "kill -0 "+pid); code == 0 {
 		t.Fatalf("the escaped sleep %s survived the kill", pid)
 	}
 	// The same escape, with the command exiting by itself.
@@ -127,7 +127,7 @@ func TestKillReachesEscapedChildren(t *testing.T) {
 	if code := s.waitExit(ch); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	if code, _ := s.run("kill", "-0", pid); code == 0 {
+	if code, _ := s.run("sh", "-c", "kill -0 "+pid); code == 0 {
 		t.Fatalf("the escaped sleep %s outlived its command", pid)
 	}
 	if code, out := s.run("sh", "-c", "ps -eo stat= | grep -c Z || true"); code != 0 || strings.TrimSpace(out) != "0" {
@@ -332,7 +332,7 @@ func TestHostileProcessCannotReachTheAgent(t *testing.T) {
 		t.Run(image, func(t *testing.T) {
 			s := startSandbox(t, image)
 			for _, sig := range []string{"KILL", "INT", "HUP", "QUIT", "USR1", "SEGV", "STOP"} {
-				s.run("kill", "-"+sig, "1")
+				s.run("sh", "-c", "kill -"+sig+" 1")
 			}
 			s.ok("ping", nil, nil)
 			if code, out := s.run("echo", "still serving"); code != 0 || out != "still serving\n" {
@@ -370,7 +370,7 @@ func TestPid1ReapsWhatItInherits(t *testing.T) {
 	if code, out := s.run("ps", "-o", "ppid=", "-p", pids[0]); code != 0 || strings.TrimSpace(out) != "1" {
 		t.Fatalf("the orphan's parent: %d %q", code, out)
 	}
-	s.run("kill", "-9", pids[0], pids[1])
+	s.run("sh", "-c", "kill -9 "+pids[0]+" "+pids[1])
 	time.Sleep(300 * time.Millisecond)
 	if code, out := s.run("sh", "-c", "ps -eo stat=,pid=,comm= | grep '^Z' || true"); code != 0 || strings.TrimSpace(out) != "" {
 		t.Fatalf("zombies left under PID 1: %q", out)

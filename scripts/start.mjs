@@ -17,7 +17,7 @@ import { createStaticServer, listen } from './demo/static-server.mjs';
 const root = (path) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 const log = (line) => console.log(`[start ${new Date().toTimeString().slice(0, 8)}] ${line}`);
 
-/** Runs scripts/setup.sh for `parts` (`docker`: daemon and default image; `images`: every stack's; `browsers`); it prints its own progress. */
+/** Runs scripts/setup.sh for `parts` (`docker`: daemon and default image; `agent`: the sandbox agent; `images`: every stack's; `browsers`); it prints its own progress. */
 export function setup(parts = ['docker']) {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [root('scripts/setup.sh'), ...parts], { stdio: 'inherit' });
@@ -88,8 +88,8 @@ async function main() {
   const port = envPort('PORT', 8080);
   const orchestratorPort = envPort('ORCHESTRATOR_PORT', 8787);
   const host = process.env.HOST || '127.0.0.1';
-  log('making sure of Docker and every stack\'s image (scripts/setup.sh docker images)...');
-  await setup(['docker', 'images']);
+  log('making sure of Docker, the sandbox agent and every stack\'s image (scripts/setup.sh docker agent images)...');
+  await setup(['docker', 'agent', 'images']);
   log('building the CDN bundle (dist/cdn/code-sandbox.js)...');
   await buildCdn();
   log('starting the sandbox server and the demo pages...');

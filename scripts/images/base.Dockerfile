@@ -1,12 +1,13 @@
 # The default image (node, python, shell): Node.js LTS (the official build, from the
 # npm registry's node-linux-* package) with a current npm, Debian's Python with venv
-# and pip, git, the build tools native npm modules and wheels need, and Redis for
+# and pip, git, the build tools native npm modules and wheels need, procps (ps,
+# kill, top: what readers type in the terminal), and Redis for
 # examples with a database. setup.sh puts the Node and npm tarballs in the context.
 ARG ROOT=code-sandbox/debian:trixie
 FROM ${ROOT}
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      python3 python3-venv python3-pip python3-dev git build-essential redis-server >/dev/null \
+      python3 python3-venv python3-pip python3-dev git build-essential procps redis-server >/dev/null \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
 COPY node.tgz npm.tgz /tmp/
 RUN tar -xzf /tmp/node.tgz -C /usr/local --strip-components=1 package/bin package/include package/share \
