@@ -75,8 +75,9 @@ describe('code-sandbox check', function () {
   it('runs the demo pages\' examples: HTML files, a glob, dev servers included', async () => {
     const { stdout } = await check('--json', '--jobs', '3', 'demo/*.html');
     const reports = byId(stdout);
-    expect(Object.keys(reports).sort()).to.deep.equal(['fails', 'http-server', 'interactive', 'node-script', 'python', 'shell', 'vite']);
-    for (const id of ['node-script', 'http-server', 'vite', 'python', 'shell']) expect(reports[id], id).to.include({ status: 'passed', exitCode: 0 });
+    const passing = ['node-script', 'edit-me', 'modules-example', 'http-server', 'vite', 'python', 'shell', 'go', 'rust', 'ruby', 'php', 'database'];
+    expect(Object.keys(reports).sort()).to.deep.equal([...passing, 'fails', 'interactive'].sort());
+    for (const id of passing) expect(reports[id], id).to.include({ status: 'passed', exitCode: 0 });
     // The blog's example of a failing run fails here too; the prompt sees no input and ends with an error.
     expect(reports['fails']).to.include({ status: 'failed', exitCode: 3, file: 'demo/blog.html' });
     expect(reports['interactive']).to.include({ status: 'failed', file: 'demo/docs.html' });

@@ -121,6 +121,7 @@ describe('LocalContainerEngine', function () {
     expect(echoed.toString()).to.equal('echo through the agent');
     socket.destroy();
     await server.kill('SIGKILL');
+    await server.exit; // kill() resolves once the signal is sent; the port closes with the process
     expect(await rejectionOf(() => engine.connect(4999))).to.have.property('code', 'ECONNREFUSED');
   });
 

@@ -46,6 +46,25 @@ describe('warm pool', function () {
   });
 });
 
+describe('warm pool, per stack', function () {
+  this.timeout(120_000);
+
+  it('warms only the default image at start, and another stack\'s image once a session has used it', async () => {
+    const { orchestrator, url, owner } = await startOrchestrator({ pool: 1 });
+    const warm = async () => ((await (await fetch(`${url}/healthz`)).json()) as { warm: number }).warm;
+    try {
+      await until('a warm container', async () => (await warm()) === 1);
+      expect(await containers(`label=dev.code-sandbox.owner=${owner}`), 'containers booted for the pool').to.have.length(1);
+      const go = remoteEngine(url, { template: 'go' });
+      await go.boot();
+      await until('a warm Go container beside the default one', async () => (await warm()) === 2);
+      await go.teardown();
+    } finally {
+      await orchestrator.close();
+    }
+  });
+});
+
 describe('freezing a session whose reader left', function () {
   this.timeout(120_000);
 

@@ -402,7 +402,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     server,
     async listen(port = 0, host = '127.0.0.1') {
       // Fail at start, not on every session: an operator sees the fix once, in the terminal.
-      const images = await checkImages(docker, config);
+      await checkImages(docker, config);
       if (usesSandboxNetwork()) await ensureSandboxNetwork(docker, config.sandboxNetwork);
       await removeOrphans();
       if (allowsPtrace(seccompProfile)) log('warning: sandboxes run under a seccomp profile that allows ptrace between their own processes; `npm run setup` installs one without it (see docs/security.md)');
@@ -416,7 +416,8 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       previewTemplate = config.previewUrl ?? `http://{session}-{port}.localhost:${actual}/`;
       previewSuffix = new URL(previewTemplate.replace('{session}-{port}', 'preview-1')).host.slice('preview-1.'.length);
       startTimers();
-      for (const image of images) pool.fill(image);
+      // Other stacks' images are pooled once a session has asked for one (claim refills): most sites use one stack.
+      pool.fill(config.image);
       log(`listening on ${baseUrl} (previews at ${previewTemplate})`);
       return baseUrl;
     },
