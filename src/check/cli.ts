@@ -12,6 +12,7 @@ import type { Stack } from '../engine/stack.js';
 import { RemoteContainerEngine } from '../remote/remote-container-engine.js';
 import type { WebSocketConstructor } from '../remote/connection.js';
 import { LocalContainerEngine } from '../server/local-engine/local-container-engine.js';
+import { DEFAULT_IMAGE, STACK_IMAGES } from '../server/stack-images.js';
 import { checkExamples, type CheckOptions } from './check-examples.js';
 import { formatReport, formatSummary } from './report-text.js';
 import type { EngineFactory } from './run-example.js';
@@ -31,8 +32,9 @@ an example fails or its output differs from the expected output, 2 on bad usage.
                           e.g. --mask 'v\\d+\\.\\d+\\.\\d+'; [..] in an expected output matches anything in a line
   --remote-url <url>      run on a code-sandbox server instead of the local Docker engine
   --api-key <key>         the server's API key (also CODE_SANDBOX_API_KEY)
-  --image <name>          local sandbox image (default code-sandbox/base:bookworm)
-  --template-image <t=i>  local image for a stack, e.g. python=python:3.12-slim (repeatable)
+  --image <name>          local sandbox image (default ${DEFAULT_IMAGE})
+  --template-image <t=i>  local image for a stack, e.g. python=python:3.12-slim (repeatable;
+                          by default the stacks' images of scripts/setup.sh images)
   -h, --help              show this help
 
 An example marked skip (\`\`\`js sandbox skip, or data-check="skip") is listed, not run.`;
@@ -59,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
       mask: { type: 'string', multiple: true, default: [] },
       'remote-url': { type: 'string' },
       'api-key': { type: 'string' },
-      image: { type: 'string', default: 'code-sandbox/base:bookworm' },
+      image: { type: 'string', default: DEFAULT_IMAGE },
       'template-image': { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -105,7 +107,7 @@ function engineFactory(values: { 'remote-url'?: string | undefined; 'api-key'?: 
     const apiKey = values['api-key'] ?? process.env['CODE_SANDBOX_API_KEY'];
     return (stack) => new RemoteContainerEngine({ url: remoteUrl, ...(stack ? { template: stack } : {}), ...(apiKey ? { apiKey } : {}), WebSocket: WebSocket as unknown as WebSocketConstructor });
   }
-  const images = new Map<string, string>();
+  const images = new Map<string, string>(Object.entries(STACK_IMAGES));
   for (const pair of values['template-image']) {
     const [stack, image] = pair.split('=');
     if (!stack || !image) throw new UsageError(`--template-image needs STACK=IMAGE, e.g. python=python:3.12-slim, not "${pair}".`);
