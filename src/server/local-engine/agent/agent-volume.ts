@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { pack } from 'tar-stream';
 import { EngineUnavailableError } from '../../../engine/errors.js';
@@ -59,7 +60,11 @@ async function provision(docker: Docker, image: string, binary: string): Promise
     HostConfig: { Mounts: [{ Type: 'volume', Source: name, Target: AGENT_MOUNT }], NetworkMode: 'none' },
   });
   try {
-    const present = await filler.infoArchive({ path: AGENT_PATH }).then(() => true, () => false);
+    // A GET whose body is dropped, not infoArchive: dockerode's HEAD request never ends, and its socket keeps Node running.
+    const present = await filler.getArchive({ path: AGENT_PATH }).then(
+      (archive) => ((archive as Readable).destroy(), true),
+      () => false,
+    );
     // Filled by another server or an earlier run: its name is its content's hash, so it is the same binary.
     if (!present) await filler.putArchive(await tarOf(bytes), { path: AGENT_MOUNT });
   } finally {
