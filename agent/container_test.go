@@ -377,3 +377,75 @@ func TestPid1ReapsWhatItInherits(t *testing.T) {
 	}
 	s.ok("ping", nil, nil)
 }
+
+// A fork bomb fills the pids limit (256 here) with its parent alive: the agent,
+// whose threads count against the same limit, keeps serving. A spawn while the
+// sandbox is full fails with LIMIT_EXCEEDED, killing the bomb ends all of it,
+// and the sandbox runs commands again.
+func TestForkBombLeavesTheAgentServing(t *testing.T) {
+	s := startSandbox(t, baseImage)
+	if code, out := s.run("sh", "-c", "ls /proc/1/task | wc -l"); code != 0 || atoi(t, out) < reservedThreads {
+		t.Fatalf("the agent runs %q threads, fewer than the %d it reserves", out, reservedThreads)
+	}
+	bomb := s.spawn([]string{"bash", "-c", "exec 2>/dev/null; :(){ :|:& };:; sleep 1000"}, nil)
+	deadline := time.Now().Add(30 * time.Second)
+	for pidsInUse(t, s.name) < 250 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the bomb never filled the pids limit: %d in use", pidsInUse(t, s.name))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Requests that each take a thread of the agent for a moment, all at once.
+	var calls []chan *reply
+	for i := 0; i < 32; i++ {
+		calls = append(calls, s.request("write-file", message{"path": fmt.Sprintf("f%d", i)}, bytes.Repeat([]byte("x"), 256<<10)))
+	}
+	for _, call := range calls {
+		if r := s.wait("write-file", call); r.msg["ok"] != true {
+			t.Fatalf("a file write during the bomb: %v", r.msg)
+		}
+	}
+	limited := 0
+	for i := 0; i < 5; i++ {
+		nextChannel++
+		r := s.wait("spawn", s.request("spawn", message{"channel": nextChannel, "cmd": []string{"true"}, "cwd": "."}, nil))
+		if r.msg["ok"] == true {
+			s.waitExit(nextChannel)
+			continue
+		}
+		if code := r.msg["error"].(map[string]interface{})["code"]; code != "LIMIT_EXCEEDED" {
+			t.Fatalf("a spawn in a full sandbox failed with %v, not LIMIT_EXCEEDED", r.msg["error"])
+		}
+		limited++
+	}
+	if limited == 0 {
+		t.Fatalf("no spawn met the full pids limit")
+	}
+	s.ok("kill", message{"channel": bomb, "signal": "SIGKILL"}, nil)
+	if code := s.waitExit(bomb); code != 137 {
+		t.Fatalf("the bomb exited %d, not 137", code)
+	}
+	if code, out := s.run("echo", "alive"); code != 0 || out != "alive\n" {
+		t.Fatalf("after the bomb: %d %q", code, out)
+	}
+	if _, out := s.run("sh", "-c", "ps -eo comm= | grep -cxE 'bash|sleep'"); strings.TrimSpace(out) != "0" {
+		t.Fatalf("%s of the bomb's processes are left after it was killed", strings.TrimSpace(out))
+	}
+}
+
+// pidsInUse is the container's pids count as Docker reports it (processes and threads).
+func pidsInUse(t *testing.T, name string) int {
+	out, err := exec.Command("docker", "stats", "--no-stream", "--format", "{{.PIDs}}", name).Output()
+	if err != nil {
+		t.Fatalf("docker stats: %v", err)
+	}
+	return atoi(t, string(out))
+}
+
+func atoi(t *testing.T, s string) int {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		t.Fatalf("not a number: %q", s)
+	}
+	return n
+}

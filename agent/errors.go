@@ -69,3 +69,13 @@ func asOpError(err error) *opError {
 }
 
 func quote(path string) string { return fmt.Sprintf("%q", path) }
+
+// spawnErr is a failed spawn's error: EAGAIN from fork means the sandbox is at
+// its pids limit (a fork bomb, or too many processes), which is LIMIT_EXCEEDED,
+// not a command to fix.
+func spawnErr(err error) *opError {
+	if errors.Is(err, syscall.EAGAIN) {
+		return newErr("LIMIT_EXCEEDED", "the sandbox is at its process limit (%v): stop what runs in it, then try again", err)
+	}
+	return newErr("SPAWN_FAILED", "%v", err)
+}

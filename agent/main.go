@@ -44,6 +44,7 @@ func main() {
 		log.Printf("cannot clear the dumpable flag: %v", err)
 	}
 	rand.Seed(time.Now().UnixNano())
+	reserveThreads(reservedThreads)
 	a := &agent{out: newOutput(os.Stdout), channels: channels{all: map[uint32]*channel{}}, reapers: map[int]*process{}}
 	go a.handleSignals()
 	a.out.event(readyEvent{Event: "ready", Version: protocolVersion, Agent: agentName})

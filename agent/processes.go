@@ -69,7 +69,7 @@ func (a *agent) spawn(id int64, req *spawnRequest) {
 	status, err := a.startReaper(ch, req, cwd.abs())
 	if err != nil {
 		a.channels.remove(ch.id)
-		a.out.reply(id, nil, newErr("SPAWN_FAILED", "%v", err))
+		a.out.reply(id, nil, spawnErr(err))
 		return
 	}
 	go a.runProcess(id, ch, status)
@@ -137,7 +137,7 @@ func (a *agent) startReaper(ch *channel, req *spawnRequest, cwd string) (*os.Fil
 	if err != nil {
 		statusR.Close()
 		p.closeFiles()
-		return nil, fmt.Errorf("cannot start the process reaper: %v", err)
+		return nil, fmt.Errorf("cannot start the process reaper: %w", err)
 	}
 	return statusR, nil
 }

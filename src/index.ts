@@ -28,5 +28,6 @@ export { EngineSelectedEvent } from './element/events/engine-selected-event.js';
 export { ExitEvent } from './element/events/exit-event.js';
 export { OutputEvent } from './element/events/output-event.js';
 export { SandboxErrorEvent } from './element/events/error-event.js';
+export { PortChangeEvent } from './element/events/port-change-event.js';
 export { ServerReadyEvent } from './element/events/server-ready-event.js';
 export { StatusEvent } from './element/events/status-event.js';

@@ -1,8 +1,11 @@
 // A web-test-runner plugin that runs a real orchestrator (on the real Docker
 // daemon) beside the test server, for browser tests of the remote engine and
-// the element. Tests read its URL from /__orchestrator.json, and whether a
-// session and its containers still exist from /__orchestrator/sessions/<id>.
+// the element. Tests read its URL from /__orchestrator.json, whether a session
+// and its containers still exist from /__orchestrator/sessions/<id>, and what a
+// preview URL serves (which a page cannot read across origins) from
+// /__orchestrator/preview-text?url=<preview URL>.
 import { execFile } from 'node:child_process';
+import { get } from 'node:http';
 import { promisify } from 'node:util';
 import { register } from 'tsx/esm/api';
 
@@ -36,7 +39,19 @@ export function orchestratorPlugin() {
         const body = { exists: orchestrator.sessions.has(session[1]), containers: stdout.split('\n').filter(Boolean).length };
         return { body: JSON.stringify(body), type: 'application/json' };
       }
+      if (context.path === '/__orchestrator/preview-text') return { body: await previewText(new URL(context.query.url), new URL(url)), type: 'text/plain' };
       return undefined;
     },
   };
+}
+
+/** The body `preview` serves, asked of the orchestrator with the preview's Host (Node does not resolve *.localhost). */
+function previewText(preview, orchestrator) {
+  return new Promise((resolve, reject) => {
+    const options = { host: orchestrator.hostname, port: orchestrator.port, path: preview.pathname, headers: { host: preview.host } };
+    get(options, (response) => {
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk) => (body += chunk)).on('end', () => resolve(body)).on('error', reject);
+    }).on('error', reject);
+  });
 }

@@ -111,8 +111,14 @@ export class BrowserContainerEngine extends ContainerEngine {
       this.#lease = await leaseWebContainer(api, bootOptions, signal);
       await raceSignal(this.#lease.instance.fs.mkdir(this.#directory, { recursive: true }), signal);
       if (!this.#booting()) throw new EngineStateError('The engine was torn down while it booted; create a new engine.');
-      // The WebContainer is the page's: its ports are every engine's on the page.
-      this.#stopPortEvents = this.#lease.instance.on('port', (port, type, url) => this.reportPort({ port, state: type === 'open' ? 'open' : 'closed', url }));
+      // The WebContainer is the page's: its ports are every engine's on the page. A
+      // server-ready implies its port is open (repeats are dropped).
+      const { instance } = this.#lease;
+      const stops = [
+        instance.on('port', (port, type, url) => this.reportPort({ port, state: type === 'open' ? 'open' : 'closed', url })),
+        instance.on('server-ready', (port, url) => this.reportPort({ port, state: 'open', url })),
+      ];
+      this.#stopPortEvents = () => stops.forEach((stop) => stop());
       this.setStatus('ready');
     } catch (error) {
       this.#lease?.release();
@@ -210,9 +216,11 @@ export class BrowserContainerEngine extends ContainerEngine {
   }
 
   /**
-   * Starts the dev server and resolves on its `server-ready` event for the port
-   * in `PORT` (one WebContainer serves every engine on the page, so a port this
-   * engine was not given may be another engine's server).
+   * Starts the dev server and resolves on WebContainer's `server-ready` for the
+   * port in `PORT` or any port that opens after the server started: `port` is a
+   * hint (`app.listen(3111)` is found). One WebContainer serves every engine on
+   * the page, so a port open before the start, or one another engine's server was
+   * given or found, is not this server's.
    */
   override async startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
     const instance = this.#ready('start a dev server');
@@ -222,29 +230,37 @@ export class BrowserContainerEngine extends ContainerEngine {
     if (command === undefined) {
       throw DevServerError.withLogs('Nothing to start: add a "dev" or "start" script to package.json, add a server.js, or pass `command`.', '');
     }
-    const port = options.port ?? lease.takePort();
+    const hint = options.port ?? lease.takePort();
+    const before = new Set(this.openPorts);
     let stopListening = () => {};
-    const ready = new Promise<string>((resolve) => {
-      stopListening = instance.on('server-ready', (readyPort, url) => readyPort === port && resolve(url));
+    const ready = new Promise<{ port: number; url: string }>((resolve) => {
+      stopListening = instance.on('server-ready', (port, url) => (port === hint || !(before.has(port) || lease.isTaken(port))) && resolve({ port, url }));
     });
     let tail: { readonly text: string } | undefined;
     let server: ProcessHandle | undefined;
     try {
-      server = await this.#shell(command, { PORT: String(port), ...options.env });
-      if (options.port === undefined) void server.exit.then(() => lease.returnPort(port));
+      server = await this.#shell(command, { PORT: String(hint), ...options.env });
+      if (options.port === undefined) void server.exit.then(() => lease.returnPort(hint));
       tail = keepTail(server.stream);
       const exited = server.exit.then((code) => ({ code }));
       const outcome = await raceSignal(Promise.race([ready, exited]), signal);
-      if (typeof outcome !== 'string') {
+      if ('code' in outcome) {
         throw DevServerError.withLogs(`The dev server ("${command}") exited with code ${outcome.code} before it was ready.`, tail.text);
       }
-      return { url: outcome, logs: server.stdout, port, process: server };
+      if (outcome.port !== hint) {
+        lease.claimPort(outcome.port);
+        void server.exit.then(() => lease.returnPort(outcome.port));
+      }
+      return { url: outcome.url, logs: server.stdout, port: outcome.port, process: server };
     } catch (error) {
       await server?.kill('SIGKILL');
       await server?.exit;
       if (error instanceof DevServerError) throw error;
       const reason = signal.aborted ? abortReason(signal) : (error as Error);
-      throw DevServerError.withLogs(`No server became ready on port ${port} (${reason.message}). Make the server listen on the port in $PORT, or pass \`port\`.`, tail?.text ?? '');
+      throw DevServerError.withLogs(
+        `No server became ready (${reason.message}; it was told port ${hint} in $PORT). Make the server listen on a port, on the one in $PORT or any other.`,
+        tail?.text ?? '',
+      );
     } finally {
       stopListening();
     }

@@ -26,7 +26,11 @@ export interface WebContainerLease {
   readonly instance: WebContainerInstance;
   /** A dev server port no other engine on the page uses (from 3000 up), until `returnPort`. */
   takePort(): number;
-  /** Gives back a port from `takePort`. */
+  /** Marks a port as this engine's (a dev server found on a port it was not given), until `returnPort`. */
+  claimPort(port: number): void;
+  /** Whether an engine on the page has taken or claimed `port`. */
+  isTaken(port: number): boolean;
+  /** Gives back a port from `takePort` or `claimPort`. */
   returnPort(port: number): void;
   /** Lets go of the WebContainer; the last release tears it down. Safe to call twice. */
   release(): void;
@@ -54,6 +58,8 @@ export async function leaseWebContainer(api: WebContainerApi, options: WebContai
       held.ports.add(port);
       return port;
     },
+    claimPort: (port) => held.ports.add(port),
+    isTaken: (port) => held.ports.has(port),
     returnPort: (port) => held.ports.delete(port),
     release() {
       if (released) return;

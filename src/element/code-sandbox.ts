@@ -46,7 +46,8 @@ const CODE = 'pre[data-file],[data-visible]';
  * @fires cs-status - The status changed; `detail: {status, message}`.
  * @fires cs-output - The install step or the command printed; `detail: {data}`.
  * @fires cs-exit - The command or dev server exited; `detail: {code}`.
- * @fires cs-server-ready - A dev server answers; `detail: {url, port}`.
+ * @fires cs-server-ready - A server is shown in the preview: the dev server answers (preview layouts), or the command opened a port (the first one, or the `port` attribute's); `detail: {url, port}`.
+ * @fires cs-port - A TCP port began or stopped listening in the sandbox, on any address, whatever opened it; `detail: {port, state: 'open' | 'closed', url}`, `url` being where a browser previews it.
  * @fires cs-error - The run cannot go on; `detail: {message, error}`. The message is also shown.
  *
  * @slot - The example's files: children with `data-file="path"` (`<pre>`, `<script type="text/plain">`, `<template>`). `<pre>` ones (and others marked `data-visible`) are shown and editable, one tab each. A child with `data-output` (`<pre>` or `<samp>`) is the output the author expects: shown until the first run.
@@ -120,7 +121,7 @@ export class CodeSandboxElement extends LitElement {
   /** Colours: `light`, `dark`, or `auto` (default, follows the reader's system). */
   @property() accessor theme: Theme | undefined = undefined;
 
-  /** The dev server's port inside the sandbox (preview layouts); the engine's default when unset. */
+  /** The server's port inside the sandbox, passed as `PORT`: a hint, since a server on any port is found; it also picks which port the preview shows. */
   @property() accessor port: string | undefined = undefined;
 
   /** Milliseconds the in-browser engine gets to boot before falling back to the server (default 20000). */
@@ -284,6 +285,8 @@ export class CodeSandboxElement extends LitElement {
     const engine = this.#runtime?.engine;
     const busy = status === 'booting' || status === 'installing';
     const scheme = this.#colorScheme();
+    // A server the command opened shows beside the terminal, whatever the layout.
+    const preview = config.layout === 'terminal' && this.#preview.url !== undefined;
     return html`
       <div part="base" class="base ${scheme}${this.#editor ? ' editing' : ''}${this.#runtime?.terminal.isOpen ? ' ran' : ''}" role="group" aria-label=${config.label}>
         <div part="code" class="code" tabindex=${this.#editor || !this.querySelector(CODE) ? nothing : 0} @focusin=${() => this.#editor || this.#openEditor().then(() => this.#editor?.focus())}>${this.#editor?.element}<slot></slot></div>
@@ -300,12 +303,12 @@ export class CodeSandboxElement extends LitElement {
         ${this.#problems.length
           ? html`<ul part="warnings" class="warnings" aria-label="Configuration problems">${this.#problems.map((problem) => html`<li>${problem}</li>`)}</ul>`
           : nothing}
-        <div part="panes" class="panes${config.layout === 'split' ? ' split' : ''}" style="height: ${config.height}">
+        <div part="panes" class="panes${config.layout === 'split' || preview ? ' split' : ''}" style="height: ${config.height}">
           <div part="terminal" class="terminal" ?hidden=${config.layout === 'preview'}>
             ${this.#runtime?.terminal.isOpen ? nothing : html`<p class="placeholder">Press Run to see the output here.</p>`}
             <div class="terminal-box"></div>
           </div>
-          ${config.layout === 'terminal' ? nothing : this.#renderPreview()}
+          ${config.layout === 'terminal' && !preview ? nothing : this.#renderPreview()}
         </div>
       </div>
     `;

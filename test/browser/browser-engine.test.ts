@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import { BrowserContainerEngine, type BrowserContainerEngineOptions } from '../../src/browser-engine/browser-container-engine.js';
 import { collectText } from '../../src/engine/observable.js';
+import type { PortEvent } from '../../src/engine/ports.js';
 import { rejectionOf, waitForText } from '../contract/helpers.js';
 import { assertWebContainerSupport } from '../../src/browser-engine/webcontainer-support.js';
 import { WebContainerStandIn } from './support/webcontainer-stand-in.js';
@@ -236,6 +237,25 @@ describe('BrowserContainerEngine (against an in-page stand-in of @webcontainer/a
       expect(await waitForText(mine.logs, (text) => text.includes('listening'))).to.contain(`listening on ${mine.port}`);
       await mine.process.kill();
       expect(await mine.process.exit).to.equal(143);
+    });
+
+    it('finds a server on a port it was not told (port is a hint), and reports it in ports and openPorts', async () => {
+      const events: PortEvent[] = [];
+      const watch = sandbox.ports.subscribe((event) => events.push(event));
+      try {
+        await sandbox.mount({ 'server.js': { file: { contents: `require('http').createServer(() => {}).listen(3111, '127.0.0.1', () => console.log('up'));` } } });
+        const server = await sandbox.startDevServer({ command: 'node server.js', port: 4000 });
+        expect(server.port).to.equal(3111);
+        expect(server.url).to.contain('--3111.');
+        expect(sandbox.openPorts).to.include(3111);
+        expect(events).to.deep.include({ port: 3111, state: 'open', url: server.url });
+        await server.process.kill();
+        await server.process.exit;
+        expect(events.at(-1)).to.deep.include({ port: 3111, state: 'closed' });
+        expect(sandbox.openPorts).not.to.include(3111);
+      } finally {
+        watch.unsubscribe();
+      }
     });
 
     it('fails with DevServerError when no server becomes ready in time, and stops the process', async () => {

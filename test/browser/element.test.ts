@@ -203,6 +203,37 @@ describe('<code-sandbox> runs, status and events', () => {
     expect(status.textContent).to.equal('Exited with code 3');
   });
 
+  it('previews the port the command opens (the port attribute\'s), tells the page about every port, and drops the preview at exit', async () => {
+    let end = (_code: number) => {};
+    const el = await sandbox(html`<code-sandbox remote-url=${REMOTE} command="node serve.js" port="5000"></code-sandbox>`, {
+      behaviours: {
+        remote: {
+          onExec: (p, engine) => {
+            end = (code) => p.end(code);
+            engine.port({ port: 9229, state: 'open', url: 'http://s-9229.localhost/' });
+            engine.port({ port: 5000, state: 'open', url: 'http://s-5000.localhost/' });
+          },
+        },
+      },
+    });
+    const ports: unknown[] = [];
+    el.addEventListener('cs-port', (event) => ports.push(event.detail));
+    const ready = oneEvent(el, 'cs-server-ready');
+    await el.run();
+    expect((await ready).detail).to.deep.equal({ url: 'http://s-5000.localhost/', port: 5000 });
+    expect(ports).to.deep.equal([
+      { port: 9229, state: 'open', url: 'http://s-9229.localhost/' },
+      { port: 5000, state: 'open', url: 'http://s-5000.localhost/' },
+    ]);
+    await el.updateComplete;
+    expect((part(el, 'frame') as HTMLIFrameElement).src).to.equal('http://s-5000.localhost/');
+    expect(part(el, 'terminal').hidden).to.equal(false);
+    end(0);
+    await oneEvent(el, 'cs-exit');
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('[part~="frame"]')).to.equal(null);
+  });
+
   it('installs dependencies once when the files have a manifest, and shows a failed install', async () => {
     const el = await sandbox(html`<code-sandbox remote-url=${REMOTE}><script type="text/plain" data-file="package.json">{"scripts":{"start":"node x"}}</script></code-sandbox>`);
     await el.run();

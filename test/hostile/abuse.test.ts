@@ -14,6 +14,7 @@ import { WebSocket } from 'ws';
 import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import type { FileSystemTree } from '../../src/index.js';
 import type { LocalContainerEngine } from '../../src/server/index.js';
+import { LimitExceededError } from '../../src/engine/errors.js';
 import { rejectionOf } from '../contract/helpers.js';
 import { containers, remoteEngine, testOwner } from '../node/support/orchestrator.js';
 import { hostileEngine, printedSoFar, sh } from './support.js';
@@ -42,19 +43,36 @@ describe('hostile: abuse from inside a sandbox', function () {
   });
   after(() => neighbour?.teardown());
 
-  it('bounds a fork bomb by the pids limit; the neighbour answers and teardown removes it all', async () => {
+  it('bounds a fork bomb by the pids limit while its parent lives; the agent still serves: Stop works, spawns meet a clear limit, the neighbour answers', async () => {
     const bomb = hostileEngine('forkbomb', { limits: { pids: 128 } });
     await bomb.boot();
     const id = bomb.containerId!;
     try {
-      await bomb.exec('bash', ['-c', 'f() { f | f & }; f']);
+      // The classic bomb, its parent kept alive (as in an interactive shell): a parent
+      // that exits takes its process tree with it, and the bomb with it.
+      const parent = await bomb.exec('bash', ['-c', 'exec 2>/dev/null; :(){ :|:& };:; sleep 3600']);
       let peak = 0;
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; i < 40 && peak < 120; i++) {
         peak = Math.max(peak, (await usage(bomb)).pids);
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
-      expect(peak).to.be.within(100, 128);
+      expect(peak).to.be.within(120, 128);
+      // The agent's threads count against the same limit: it still answers, and a spawn says why it cannot start.
+      await bomb.writeFile('alive.txt', 'yes');
+      expect(await bomb.readFile('alive.txt')).to.equal('yes');
+      const spawns = await Promise.all([1, 2, 3].map(() => sh(bomb, 'true').then(() => undefined, (error: unknown) => error)));
+      const refused = spawns.filter((error) => error !== undefined);
+      expect(refused, 'spawns refused in a full sandbox').not.to.deep.equal([]);
+      for (const error of refused) {
+        expect(error).to.be.instanceOf(LimitExceededError);
+        expect((error as Error).message).to.contain('process limit');
+      }
       await answers(neighbour);
+      // Stop ends the whole bomb, and the sandbox runs commands again.
+      await parent.kill('SIGKILL');
+      expect(await parent.exit).to.equal(137);
+      expect(await sh(bomb, 'echo back')).to.deep.equal({ code: 0, text: 'back\n' });
+      expect((await usage(bomb)).pids).to.be.below(30);
     } finally {
       await bomb.teardown();
     }

@@ -267,6 +267,23 @@ describe('hostile sandbox: file API escapes', function () {
     }
   });
 
+  it('never writes outside the workspace while a symlink is swapped in and out', async () => {
+    await engine.writeFile('wrace/keep', 'inside');
+    // Swaps wrace/ between a real folder and a link to /tmp/wout as fast as it can.
+    const swapper = await engine.exec('sh', ['-c', 'mkdir -p /tmp/wout; cd /workspace; while :; do mv wrace wreal && ln -s /tmp/wout wrace; rm wrace; mv wreal wrace; done']);
+    const outcomes = new Set<string>();
+    try {
+      for (let i = 0; i < 30; i++) {
+        const outcome = await engine.writeFile(`wrace/written-${i}`, 'from the API').then(() => 'written', (error: Error & { code?: string }) => error.code ?? error.message);
+        outcomes.add(outcome);
+      }
+    } finally {
+      await swapper.kill('SIGKILL');
+    }
+    for (const value of outcomes) expect(['written', 'INVALID_PATH', 'FILE_NOT_FOUND']).to.include(value);
+    expect((await sh(engine, 'ls -A /tmp/wout | grep -c ^written- || true')).text.trim(), 'files the API wrote outside').to.equal('0');
+  });
+
   it('refuses a pipe or device as a file, and a name that is not valid Unicode', async () => {
     const fifo = await rejectionOf(() => engine.readFile('fifo'));
     expect(fifo).to.have.property('code', 'INVALID_PATH');

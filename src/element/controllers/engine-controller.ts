@@ -13,11 +13,14 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ContainerEngine, ExecOptions, ProcessHandle, TerminalSize } from '../../engine/container-engine.js';
 import { EngineUnavailableError } from '../../engine/errors.js';
 import type { FileSystemTree } from '../../engine/file-system-tree.js';
+import type { Subscription } from '../../engine/observable.js';
+import type { PortEvent } from '../../engine/ports.js';
 import { inferStack, planInstall, type Stack } from '../../engine/stack.js';
 import { isSelectionError, selectEngine, type EngineChoice, type EngineEnvironment, type EngineKind } from '../../selection/select-engine.js';
 import type { EngineFactory } from '../engine-loader.js';
 import { EngineSelectedEvent } from '../events/engine-selected-event.js';
 import { ExitEvent } from '../events/exit-event.js';
+import { PortChangeEvent } from '../events/port-change-event.js';
 import { ServerReadyEvent } from '../events/server-ready-event.js';
 import { FileSync } from '../files/file-sync.js';
 import { topLevelNames } from '../../example/tree-builder.js';
@@ -53,7 +56,7 @@ export class EngineController implements ReactiveController {
   selection: EngineChoice | undefined;
   /** The booted engine, for `exec()`; undefined when none is booted. */
   engine: ContainerEngine | undefined;
-  /** The dev server, once it answers (preview layouts). */
+  /** The server the preview shows: the dev server once it answers (preview layouts), or the first port the command opened. */
   server: { url: string; port: number } | undefined;
 
   readonly #host: EngineHost;
@@ -65,7 +68,10 @@ export class EngineController implements ReactiveController {
   readonly #sync = new FileSync();
   #writing: Promise<void> = Promise.resolve();
   #process: ProcessHandle | undefined;
+  /** The port the preview is for (the `port` attribute) while a run's command runs; `null` for any port. */
+  #previewPort: number | null | undefined;
   #run: AbortController | undefined;
+  #portWatch: Subscription | undefined;
 
   /** `status` is the element's (the controller moves it along); `output` receives what the terminal shows. */
   constructor(host: EngineHost, status: RunStatus, output: (data: string) => void) {
@@ -208,6 +214,8 @@ export class EngineController implements ReactiveController {
   /** Forgets the engine (booted or booting) so the next run boots a new one; returns the booted one to tear down. */
   #forget(): ContainerEngine | undefined {
     const engine = this.engine;
+    this.#portWatch?.unsubscribe();
+    this.#portWatch = undefined;
     this.engine = undefined;
     this.#ready = undefined;
     this.#readyKey = '';
@@ -269,7 +277,27 @@ export class EngineController implements ReactiveController {
       throw error;
     }
     this.engine = engine;
+    this.#portWatch = engine.ports.subscribe((event) => this.#portChanged(event));
     return engine;
+  }
+
+  /**
+   * Tells the page about every port, and previews the first one a running command
+   * opens (the `port` attribute's, when set), as WebContainer's `server-ready`
+   * does: a plain `node server.js` shows its page without a preview layout.
+   */
+  #portChanged(event: PortEvent): void {
+    this.#host.dispatchEvent(new PortChangeEvent(event));
+    const wanted = this.#previewPort;
+    if (event.state !== 'open' || event.url === undefined || wanted === undefined || this.server) return;
+    if (wanted === null || wanted === event.port) this.#serve({ url: event.url, port: event.port });
+  }
+
+  /** Shows `server` in the preview and says so. */
+  #serve(server: { url: string; port: number }): void {
+    this.server = server;
+    this.#host.requestUpdate();
+    this.#host.dispatchEvent(new ServerReadyEvent(server));
   }
 
   /**
@@ -314,7 +342,11 @@ export class EngineController implements ReactiveController {
       }
       this.#output(dim(`$ ${command}`));
       const [cmd, args] = commandArgs(command);
-      const process = await engine.exec(cmd, args, { terminal: request.terminalSize });
+      this.#previewPort = config.port ?? null; // its port may open before exec() resolves
+      const process = await engine.exec(cmd, args, { terminal: request.terminalSize }).catch((error: unknown) => {
+        this.#previewPort = undefined;
+        throw error;
+      });
       this.#attach(process, signal, true);
       this.#status.set('running', `Running ${command}`);
       return;
@@ -328,14 +360,15 @@ export class EngineController implements ReactiveController {
     });
     server.logs.subscribe((chunk) => this.#output(chunk));
     this.#attach(server.process, signal, false);
-    this.server = { url: server.url, port: server.port };
     this.#status.set('running', `Dev server running on port ${server.port}`);
-    this.#host.dispatchEvent(new ServerReadyEvent({ url: server.url, port: server.port }));
+    this.#serve({ url: server.url, port: server.port });
   }
 
   /** Makes `process` the running one: its output (unless already shown) goes to the terminal, its exit to the status. */
   #attach(process: ProcessHandle, signal: AbortSignal, showOutput: boolean): void {
     if (signal.aborted) {
+      this.#previewPort = undefined;
+      this.server = undefined;
       void process.kill('SIGKILL');
       throw signal.reason;
     }
@@ -344,6 +377,7 @@ export class EngineController implements ReactiveController {
     void process.exit.then((code) => {
       if (this.#process !== process) return;
       this.#process = undefined;
+      this.#previewPort = undefined;
       this.server = undefined;
       this.#status.set('exited', `Exited with code ${code}`);
       this.#host.dispatchEvent(new ExitEvent({ code }));

@@ -8,6 +8,7 @@ import { ContainerEngine, type DevServer, type DevServerOptions, type ExecOption
 import { AbortError, BootTimeoutError, EngineUnavailableError } from '../../../src/engine/errors.js';
 import { flattenTree, type DirEntry, type FileSystemTree } from '../../../src/engine/file-system-tree.js';
 import { OutputSubject } from '../../../src/engine/observable.js';
+import type { PortEvent } from '../../../src/engine/ports.js';
 import type { WaitOptions } from '../../../src/engine/wait.js';
 import type { EngineFactory } from '../../../src/element/engine-loader.js';
 import type { EngineKind } from '../../../src/selection/select-engine.js';
@@ -145,6 +146,11 @@ export class TestDoubleEngine extends ContainerEngine {
     });
     queueMicrotask(() => onExec(process, this));
     return process;
+  }
+
+  /** A port opens or closes in the double's "sandbox", as an engine reports it. */
+  port(event: PortEvent): void {
+    this.reportPort(event);
   }
 
   override async installDependencies(options: InstallOptions = {}): Promise<number> {

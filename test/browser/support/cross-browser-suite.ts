@@ -11,6 +11,7 @@ import { expect, fixture, html, oneEvent, waitUntil } from '@open-wc/testing';
 import { executeServerCommand, resetMouse, sendKeys, sendMouse } from '@web/test-runner-commands';
 import '../../../src/define.js';
 import type { CodeSandboxElement } from '../../../src/element/code-sandbox.js';
+import type { PortEvent } from '../../../src/engine/ports.js';
 import type { RemoteContainerEngine } from '../../../src/remote/remote-container-engine.js';
 import { detectEnvironment } from '../../../src/selection/detect-environment.js';
 import { selectEngine, type BrowserFamily, type EngineChoice } from '../../../src/selection/select-engine.js';
@@ -213,6 +214,31 @@ print(f"Hello, {name}!")</pre>
         <template data-file="index.html"><!doctype html><title>preview</title><script>parent.postMessage('preview rendered', '*');</script></template>
       </code-sandbox>`);
       expect(await expectPreviewRenders(el)).to.equal(3111);
+    });
+
+    it('previews a server the command opens by itself, with no preview layout or port attribute (node index.js on 127.0.0.1:4321)', async () => {
+      const el = await fixture<CodeSandboxElement>(html`<code-sandbox remote-url=${remote} boot-timeout="3000">
+        <pre data-file="index.js">require('http').createServer((q,s)=>s.end('hi from 4321')).listen(4321,'127.0.0.1')</pre>
+      </code-sandbox>`);
+      const ports: PortEvent[] = [];
+      el.addEventListener('cs-port', (event) => ports.push(event.detail));
+      const ready = oneEvent(el, 'cs-server-ready');
+      await run(el);
+      const { url, port } = (await ready).detail;
+      await onServer(el);
+      expect(port).to.equal(4321);
+      expect(new URL(url).hostname).to.equal(`${sessionOf(el)}-4321.localhost`);
+      expect(ports).to.deep.include({ port: 4321, state: 'open', url });
+      await el.updateComplete;
+      const frame = part(el, 'frame') as HTMLIFrameElement;
+      expect(frame.src).to.equal(url);
+      expect(part(el, 'terminal').hidden, 'the terminal stays beside the preview').to.equal(false);
+      expect(await (await fetch(`/__orchestrator/preview-text?url=${encodeURIComponent(url)}`)).text()).to.equal('hi from 4321');
+      // Stop: the server goes, and so does its preview.
+      await el.stop();
+      await waitUntil(() => ports.some((event) => event.port === 4321 && event.state === 'closed'), 'port 4321 closed');
+      await el.updateComplete;
+      expect(el.shadowRoot!.querySelector('[part~="frame"]')).to.equal(null);
     });
 
     describe('a hostile preview', () => {
