@@ -5,14 +5,14 @@
  */
 import { expect } from 'chai';
 import { Duplex } from 'node:stream';
-import { FileNotFoundError, InvalidPathError, ProtocolError } from '../../src/engine/errors.js';
-import { AgentConnection } from '../../src/server/local-engine/agent/agent-connection.js';
-import { sandboxError } from '../../src/server/local-engine/agent/agent-errors.js';
-import { spawnAgentProcess } from '../../src/server/local-engine/agent/agent-process.js';
-import { connectAgentSocket } from '../../src/server/local-engine/agent/agent-socket.js';
-import { WINDOW } from '../../src/server/local-engine/agent/flow-control.js';
-import { encodeBody, encodeData, encodeMessage, FrameDecoder, MAX_SMALL_FRAME, type Frame, type Json } from '../../src/server/local-engine/agent/frames.js';
-import { rejectionOf } from '../contract/helpers.js';
+import { FileNotFoundError, InvalidPathError, ProtocolError } from '../../../src/engine/errors.js';
+import { AgentConnection } from '../../../src/server/local-engine/agent/agent-connection.js';
+import { sandboxError } from '../../../src/server/local-engine/agent/agent-errors.js';
+import { spawnAgentProcess } from '../../../src/server/local-engine/agent/agent-process.js';
+import { connectAgentSocket } from '../../../src/server/local-engine/agent/agent-socket.js';
+import { WINDOW } from '../../../src/server/local-engine/agent/flow-control.js';
+import { encodeBody, encodeData, encodeMessage, FrameDecoder, MAX_SMALL_FRAME, type Frame, type Json } from '../../../src/server/local-engine/agent/frames.js';
+import { rejectionOf } from '../../contract/helpers.js';
 
 /** The agent's side, in memory: records what the server sent, lets the test answer. */
 function pair() {
