@@ -9,7 +9,7 @@ import { WebSocket } from 'ws';
 import { collectText } from '../../src/index.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import { until } from '../contract/helpers.js';
-import { containers, remoteEngine, startOrchestrator } from './support/orchestrator.js';
+import { containers, IMAGE, remoteEngine, startOrchestrator } from './support/orchestrator.js';
 
 const run = promisify(execFile);
 
@@ -19,8 +19,15 @@ describe('warm pool', function () {
   it('hands new sessions containers booted ahead of time, each used once, and refills', async () => {
     const { orchestrator, url, owner } = await startOrchestrator({ pool: 1 });
     try {
-      await until('a warm container', async () => ((await (await fetch(`${url}/healthz`)).json()) as { warm: number }).warm === 1);
-      const [pooled] = await containers(`label=dev.code-sandbox.owner=${owner}`);
+      // The pool keeps one container per image (every stack's image is there); these sessions run the default one.
+      const ofDefaultImage = async () => {
+        const { stdout } = await run('docker', ['ps', '-a', '--filter', `label=dev.code-sandbox.owner=${owner}`, '--format', '{{.ID}} {{.Image}}']);
+        return stdout.split('\n').filter((line) => line.endsWith(` ${IMAGE}`)).map((line) => line.split(' ')[0]!);
+      };
+      // Ready when every container there is warm (one still booting is not claimed).
+      const warm = async () => ((await (await fetch(`${url}/healthz`)).json()) as { warm: number }).warm;
+      await until('a warm container', async () => (await ofDefaultImage()).length === 1 && (await warm()) === (await containers(`label=dev.code-sandbox.owner=${owner}`)).length);
+      const [pooled] = await ofDefaultImage();
       const first = remoteEngine(url);
       await first.boot();
       const second = remoteEngine(url);
@@ -36,7 +43,7 @@ describe('warm pool', function () {
       expect((await second.readdir('')).map((entry) => entry.name)).not.to.include('mine.txt');
       const probe = await first.exec('node', ['-e', 'console.log("pooled ok")']);
       expect((await collectText(probe.stream)).trim()).to.equal('pooled ok');
-      await until('the pool to refill', async () => (await containers(`label=dev.code-sandbox.owner=${owner}`)).length === 3);
+      await until('the pool to refill', async () => (await ofDefaultImage()).length === 3);
       await first.teardown();
       await second.teardown();
     } finally {
