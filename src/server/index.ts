@@ -9,6 +9,7 @@ export { OWNER_LABEL } from './local-engine/container-spec.js';
 export { readSeccompProfile, SECCOMP_PROFILE_PATH } from './local-engine/seccomp.js';
 export type { SandboxLimits } from './local-engine/container-spec.js';
 export { createOrchestrator } from './orchestrator/orchestrator.js';
-export type { CreatedSession, Orchestrator } from './orchestrator/orchestrator.js';
+export type { Orchestrator } from './orchestrator/orchestrator.js';
+export type { CreatedSession } from './orchestrator/http-app.js';
 export type { OrchestratorLimits, OrchestratorOptions } from './orchestrator/options.js';
 export type { Session } from './orchestrator/session.js';

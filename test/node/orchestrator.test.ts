@@ -240,6 +240,31 @@ describe('orchestrator', function () {
     }
   });
 
+  it('limits session creations per address, with a Retry-After the page can read; an API key is not limited', async () => {
+    const limited = await startOrchestrator({ limits: { createsPerMinute: 1 }, apiKeys: ['server-key'], allowedOrigins: ['http://docs.example'] });
+    try {
+      const page = { origin: 'http://docs.example' };
+      expect((await createSession(limited.url, page)).status).to.equal(201);
+      const response = await fetch(`${limited.url}/sessions`, { method: 'POST', headers: page });
+      expect(response.status).to.equal(429);
+      expect(((await response.json()) as { error: { code: string } }).error.code).to.equal('RATE_LIMITED');
+      expect(Number(response.headers.get('retry-after'))).to.be.greaterThan(0);
+      expect(response.headers.get('access-control-allow-origin')).to.equal('http://docs.example');
+      expect(response.headers.get('access-control-expose-headers')).to.contain('retry-after');
+      expect((await createSession(limited.url, { authorization: 'Bearer server-key' })).status).to.equal(201);
+    } finally {
+      await limited.orchestrator.close();
+    }
+  });
+
+  it('answers a CORS preflight for the session API', async () => {
+    const response = await fetch(`${url}/sessions`, { method: 'OPTIONS', headers: { origin: 'http://docs.example', 'access-control-request-method': 'POST' } });
+    expect(response.status).to.equal(204);
+    expect(response.headers.get('access-control-allow-origin')).to.equal('http://docs.example');
+    expect(response.headers.get('access-control-allow-methods')).to.contain('POST');
+    expect(response.headers.get('access-control-allow-headers')).to.contain('authorization');
+  });
+
   it('removes containers an earlier run left behind when it starts', async () => {
     const leftOwner = testOwner('orphans');
     await run('docker', ['run', '-d', '--label', `dev.code-sandbox.owner=${leftOwner}`, IMAGE, 'sleep', '300']);

@@ -4,7 +4,8 @@ import type Docker from 'dockerode';
 import { assertImage } from '../local-engine/local-container-engine.js';
 import type { SandboxLimits } from '../local-engine/container-spec.js';
 import { SANDBOX_NETWORK, type SandboxNetworkOptions } from '../local-engine/sandbox-network.js';
-import { DEFAULT_IMAGE, STACK_IMAGES } from '../stack-images.js';
+import { STACK_IMAGES } from '../stack-images.js';
+import { DEFAULTS } from './defaults.js';
 
 /** Limits the orchestrator enforces; every one is configurable. */
 export interface OrchestratorLimits {
@@ -92,32 +93,22 @@ export interface OrchestratorOptions {
 type Optional = 'docker' | 'previewUrl' | 'publicUrl' | 'sandboxLimits' | 'sandboxNetwork' | 'dependencyCache' | 'seccompProfile';
 export type ResolvedOptions = Required<Omit<OrchestratorOptions, Optional>> & Pick<OrchestratorOptions, Optional> & { limits: Required<OrchestratorLimits> };
 
+/** The options with every default filled in (from `DEFAULTS`). */
 export function resolveOptions(options: OrchestratorOptions): ResolvedOptions {
   return {
-    image: DEFAULT_IMAGE,
+    image: DEFAULTS.image,
     allowedOrigins: [],
     apiKeys: [],
     requireApiKey: false,
     secret: randomBytes(32).toString('hex'),
-    tokenTtl: 10 * 60_000,
+    tokenTtl: DEFAULTS.tokenTtl,
     network: options.sandboxNetwork?.name ?? SANDBOX_NETWORK,
-    owner: 'orchestrator',
-    pool: 0,
+    owner: DEFAULTS.owner,
+    pool: DEFAULTS.pool,
     log: (line) => process.stderr.write(`[code-sandbox-server] ${line}\n`),
     ...options,
     images: { ...STACK_IMAGES, ...options.images },
-    limits: {
-      sessions: 50,
-      sessionsPerAddress: 5,
-      createsPerMinute: 20,
-      pauseAfter: 30_000,
-      idleTimeout: 5 * 60_000,
-      maxLifetime: 30 * 60_000,
-      maxMessageBytes: 64 * 1024 * 1024,
-      maxFileBytes: 50 * 1024 * 1024,
-      outputBufferBytes: 1024 * 1024,
-      ...options.limits,
-    },
+    limits: { ...DEFAULTS.limits, ...options.limits },
   };
 }
 

@@ -28,6 +28,36 @@ export function parsePreviewHost(host: string | undefined, suffix: string): Prev
 }
 
 /**
+ * The preview URL template (`{session}` and `{port}`) and the host suffix that
+ * routes a request back to a preview. Set once the listening port is known.
+ */
+export class PreviewHosts {
+  #template = '';
+  #suffix = '';
+
+  /** The template, e.g. `http://{session}-{port}.localhost:8787/` (empty until `configure`). */
+  get template(): string {
+    return this.#template;
+  }
+
+  /** Sets the template: `previewUrl`, else `{session}-{port}.localhost` on the listening port. */
+  configure(previewUrl: string | undefined, port: number): void {
+    this.#template = previewUrl ?? `http://{session}-{port}.localhost:${port}/`;
+    this.#suffix = new URL(this.#template.replace('{session}-{port}', 'preview-1')).host.slice('preview-1.'.length);
+  }
+
+  /** The preview URL of `port` in `session`. */
+  url(session: string, port: number): string {
+    return this.#template.replace('{session}', session).replace('{port}', String(port));
+  }
+
+  /** The session and port a request's `Host` names, or `undefined` when it is not a preview host. */
+  target(host: string | undefined): PreviewTarget | undefined {
+    return this.#suffix ? parsePreviewHost(host, this.#suffix) : undefined;
+  }
+}
+
+/**
  * Headers that let a preview render in a frame of a cross-origin isolated page
  * (COEP require-corp blocks cross-origin frames that do not opt in). Chromium and
  * Firefox get `credentialless`, which keeps the preview's own cross-origin
