@@ -49,105 +49,106 @@ const SESSION_PATH = /^\/sessions\/([a-z0-9]{4,64})(\/ws)?$/;
 const MAX_BODY = 4096;
 
 export function createHttpApp(context: HttpAppContext): HttpApp {
-  const { config, registry, previews } = context;
-  const rateLimiter = new RateLimiter(config.limits.createsPerMinute);
+  const rateLimiter = new RateLimiter(context.config.limits.createsPerMinute);
   const server = createServer((req, res) => {
-    route(req, res).catch((error: unknown) => sendError(res, error, config.log));
+    route(context, rateLimiter, req, res).catch((error: unknown) => sendError(res, error, context.config.log));
   });
-  const websockets = new WebSocketServer({ noServer: true, maxPayload: config.limits.maxMessageBytes });
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(req, socket, head));
-
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const preview = previews.target(req.headers.host);
-    if (preview) {
-      const session = registry.sessions.get(preview.session);
-      if (!session) throw new HttpError(404, 'NOT_FOUND', `No sandbox session ${preview.session} here. The session may have ended; run the example again.`);
-      proxyHttp(req, res, preview.port, () => session.engine.connect(preview.port));
-      return;
-    }
-    if (cors(req, res)) return;
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path === '/healthz' && req.method === 'GET') {
-      const { docker, warm } = await context.health();
-      const ok = !registry.closing && docker;
-      sendJson(res, ok ? 200 : 503, { ok, docker: docker ? 'up' : 'unreachable', sessions: registry.sessions.size, warm });
-      return;
-    }
-    const origin = req.headers.origin;
-    if (!originAllowed(config, origin)) {
-      throw new HttpError(403, 'FORBIDDEN_ORIGIN', `This sandbox server does not accept pages from ${origin}. Its operator can allow it with --allow-origin ${origin}.`);
-    }
-    if (path === '/sessions' && req.method === 'POST') {
-      sendJson(res, 201, await createSession(req));
-      return;
-    }
-    const match = SESSION_PATH.exec(path);
-    if (match && !match[2] && (req.method === 'GET' || req.method === 'DELETE')) {
-      const session = authorized(match[1]!, bearer(req));
-      if (req.method === 'GET') sendJson(res, 200, describe(session));
-      else {
-        await registry.end(session, 'Deleted by the client.');
-        res.writeHead(204).end();
-      }
-      return;
-    }
-    throw new HttpError(404, 'NOT_FOUND', `No route for ${req.method} ${path}. The API is POST /sessions, GET|DELETE /sessions/:id, GET /healthz.`);
-  }
-
-  function describe(session: Session): object {
-    const { id, engine, connected, createdAt } = session;
-    return { id, status: engine.status, connected, createdAt, expiresAt: createdAt + config.limits.maxLifetime };
-  }
-
-  function authorized(id: string, token: string | undefined): Session {
-    const problem = context.signer.check(token, id);
-    if (problem) throw new HttpError(401, 'UNAUTHORIZED', TOKEN_MESSAGES[problem]);
-    const session = registry.sessions.get(id);
-    if (!session) throw new HttpError(404, 'NOT_FOUND', 'This session has ended. Create a new one.');
-    return session;
-  }
-
-  async function createSession(req: IncomingMessage): Promise<CreatedSession> {
-    registry.assertOpen();
-    const keyed = apiKeyOf(config, bearer(req));
-    const address = req.socket.remoteAddress ?? 'unknown';
-    if (!keyed && !rateLimiter.take(address)) {
-      throw new HttpError(429, 'RATE_LIMITED', `Too many sandboxes started from your address (limit ${config.limits.createsPerMinute} a minute); wait a moment and run again.`, { 'retry-after': '10' });
-    }
-    const session = await registry.create(address, templateOf(await readBody(req)));
-    const { token, expiresAt } = context.signer.issue(session.id);
-    const { idleTimeout, maxLifetime } = config.limits;
-    const websocketUrl = `${context.publicUrl().replace(/^http/, 'ws')}/sessions/${session.id}/ws`;
-    return { id: session.id, token, expiresAt, websocketUrl, idleTimeout, maxLifetime };
-  }
-
-  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => undefined);
-    const preview = previews.target(req.headers.host);
-    if (preview) {
-      const session = registry.sessions.get(preview.session);
-      if (!session) refuseUpgrade(socket, 404, 'No sandbox session serves this port.');
-      else proxyUpgrade(req, socket, head, preview.port, () => session.engine.connect(preview.port));
-      return;
-    }
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const match = SESSION_PATH.exec(url.pathname);
-    if (!match?.[2]) return refuseUpgrade(socket, 404, 'WebSockets are served at /sessions/:id/ws.');
-    if (!originAllowed(config, req.headers.origin)) return refuseUpgrade(socket, 403, `Origin ${req.headers.origin} is not allowed.`);
-    websockets.handleUpgrade(req, socket, head, (ws) => attach(ws, match[1]!, url.searchParams.get('token')));
-  }
-
-  function attach(ws: WebSocket, id: string, token: string | null): void {
-    const problem = context.signer.check(token, id);
-    if (problem) return ws.close(CLOSE.unauthorized, TOKEN_MESSAGES[problem].slice(0, 120));
-    const session = registry.sessions.get(id);
-    if (!session) return ws.close(CLOSE.sessionEnded, 'This session has ended. Create a new one.');
-    watchLiveness(ws);
-    session.attach(ws);
-    void session.thaw();
-  }
-
+  const websockets = new WebSocketServer({ noServer: true, maxPayload: context.config.limits.maxMessageBytes });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(context, websockets, req, socket, head));
   return { server, websockets };
+}
+
+async function route(context: HttpAppContext, rateLimiter: RateLimiter, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { config, registry, previews } = context;
+  const preview = previews.target(req.headers.host);
+  if (preview) {
+    const session = registry.sessions.get(preview.session);
+    if (!session) throw new HttpError(404, 'NOT_FOUND', `No sandbox session ${preview.session} here. The session may have ended; run the example again.`);
+    proxyHttp(req, res, preview.port, () => session.engine.connect(preview.port));
+    return;
+  }
+  if (cors(req, res)) return;
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  if (path === '/healthz' && req.method === 'GET') {
+    const { docker, warm } = await context.health();
+    const ok = !registry.closing && docker;
+    sendJson(res, ok ? 200 : 503, { ok, docker: docker ? 'up' : 'unreachable', sessions: registry.sessions.size, warm });
+    return;
+  }
+  const origin = req.headers.origin;
+  if (!originAllowed(config, origin)) {
+    throw new HttpError(403, 'FORBIDDEN_ORIGIN', `This sandbox server does not accept pages from ${origin}. Its operator can allow it with --allow-origin ${origin}.`);
+  }
+  if (path === '/sessions' && req.method === 'POST') {
+    sendJson(res, 201, await createSession(context, rateLimiter, req));
+    return;
+  }
+  const match = SESSION_PATH.exec(path);
+  if (match && !match[2] && (req.method === 'GET' || req.method === 'DELETE')) {
+    const session = authorized(context, match[1]!, bearer(req));
+    if (req.method === 'GET') sendJson(res, 200, describe(config, session));
+    else {
+      await registry.end(session, 'Deleted by the client.');
+      res.writeHead(204).end();
+    }
+    return;
+  }
+  throw new HttpError(404, 'NOT_FOUND', `No route for ${req.method} ${path}. The API is POST /sessions, GET|DELETE /sessions/:id, GET /healthz.`);
+}
+
+function describe(config: ResolvedOptions, session: Session): object {
+  const { id, engine, connected, createdAt } = session;
+  return { id, status: engine.status, connected, createdAt, expiresAt: createdAt + config.limits.maxLifetime };
+}
+
+function authorized(context: HttpAppContext, id: string, token: string | undefined): Session {
+  const problem = context.signer.check(token, id);
+  if (problem) throw new HttpError(401, 'UNAUTHORIZED', TOKEN_MESSAGES[problem]);
+  const session = context.registry.sessions.get(id);
+  if (!session) throw new HttpError(404, 'NOT_FOUND', 'This session has ended. Create a new one.');
+  return session;
+}
+
+async function createSession(context: HttpAppContext, rateLimiter: RateLimiter, req: IncomingMessage): Promise<CreatedSession> {
+  const { config, registry } = context;
+  registry.assertOpen();
+  const keyed = apiKeyOf(config, bearer(req));
+  const address = req.socket.remoteAddress ?? 'unknown';
+  if (!keyed && !rateLimiter.take(address)) {
+    throw new HttpError(429, 'RATE_LIMITED', `Too many sandboxes started from your address (limit ${config.limits.createsPerMinute} a minute); wait a moment and run again.`, { 'retry-after': '10' });
+  }
+  const session = await registry.create(address, templateOf(await readBody(req)));
+  const { token, expiresAt } = context.signer.issue(session.id);
+  const { idleTimeout, maxLifetime } = config.limits;
+  const websocketUrl = `${context.publicUrl().replace(/^http/, 'ws')}/sessions/${session.id}/ws`;
+  return { id: session.id, token, expiresAt, websocketUrl, idleTimeout, maxLifetime };
+}
+
+/** A WebSocket upgrade: a preview's (HMR, say), proxied to the sandbox, or a session's. */
+function upgrade(context: HttpAppContext, websockets: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  socket.on('error', () => undefined);
+  const preview = context.previews.target(req.headers.host);
+  if (preview) {
+    const session = context.registry.sessions.get(preview.session);
+    if (!session) refuseUpgrade(socket, 404, 'No sandbox session serves this port.');
+    else proxyUpgrade(req, socket, head, preview.port, () => session.engine.connect(preview.port));
+    return;
+  }
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const match = SESSION_PATH.exec(url.pathname);
+  if (!match?.[2]) return refuseUpgrade(socket, 404, 'WebSockets are served at /sessions/:id/ws.');
+  if (!originAllowed(context.config, req.headers.origin)) return refuseUpgrade(socket, 403, `Origin ${req.headers.origin} is not allowed.`);
+  websockets.handleUpgrade(req, socket, head, (ws) => attach(context, ws, match[1]!, url.searchParams.get('token')));
+}
+
+function attach(context: HttpAppContext, ws: WebSocket, id: string, token: string | null): void {
+  const problem = context.signer.check(token, id);
+  if (problem) return ws.close(CLOSE.unauthorized, TOKEN_MESSAGES[problem].slice(0, 120));
+  const session = context.registry.sessions.get(id);
+  if (!session) return ws.close(CLOSE.sessionEnded, 'This session has ended. Create a new one.');
+  watchLiveness(ws);
+  session.attach(ws);
+  void session.thaw();
 }
 
 /**
