@@ -2,15 +2,16 @@
  * The remote engine's connection against a real WebSocket server that answers
  * as a faulty server might: a malformed result fails its own request with a
  * ProtocolError naming the op and the field, and the connection serves the next.
+ * (Node only: it runs a WebSocket server, hence test/unit/server.)
  */
 import { expect } from 'chai';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { ProtocolError } from '../../src/engine/errors.js';
-import { decodeFrame, encodeFrame } from '../../src/protocol/codec.js';
-import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
-import { Connection, type WebSocketConstructor } from '../../src/remote/connection.js';
-import { rejectionOf } from '../contract/helpers.js';
+import { ProtocolError } from '../../../src/engine/errors.js';
+import { decodeFrame, encodeFrame } from '../../../src/protocol/codec.js';
+import { PROTOCOL_VERSION } from '../../../src/protocol/messages.js';
+import { Connection, type WebSocketConstructor } from '../../../src/remote/connection.js';
+import { rejectionOf } from '../../contract/helpers.js';
 
 /** Answers each request with `answers[op]`, as JSON result (or as the raw message when it is a function). */
 async function fakeServer(answers: Record<string, unknown>): Promise<{ url: string; close(): Promise<void> }> {
