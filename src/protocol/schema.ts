@@ -3,7 +3,8 @@
  * a person can act on, and the one place a failed check becomes a ProtocolError.
  *
  * Why valibot: its schemas are plain functions, so a bundle keeps only the ones
- * used (this protocol costs the remote engine's lazy chunk about 2 KB gzipped);
+ * used (the whole protocol grew the remote engine's lazy chunk by 3 KB gzipped;
+ * docs/server.md compares it with zod);
  * it infers TypeScript types from a schema (`v.InferOutput`), so a message's
  * type and its check are one definition; and its schemas implement Standard
  * Schema, which tools that accept any schema library (tRPC, fastify's type
