@@ -15,7 +15,7 @@ import {
   type SandboxErrorCode,
   type SandboxErrorFields,
 } from '../engine/errors.js';
-import type { WireError } from './messages.js';
+import type { WireError } from './envelope.js';
 
 /** Rebuilds each class from a finished message and the fields the wire carried. */
 const REBUILD: Record<SandboxErrorCode, (message: string, fields: SandboxErrorFields) => SandboxError> = {
@@ -48,6 +48,6 @@ export function toWireError(error: unknown, reference?: string): WireError {
 
 /** Rebuilds the error the server threw as an instance of the same class, with its fields (so `instanceof` and `error.path` work on the client). */
 export function fromWireError(wire: WireError): SandboxError {
-  const code: SandboxErrorCode = Object.hasOwn(REBUILD, wire.code) ? wire.code : 'INTERNAL';
+  const code = Object.hasOwn(REBUILD, wire.code) ? (wire.code as SandboxErrorCode) : 'INTERNAL';
   return REBUILD[code](wire.message, wire.fields ?? {});
 }

@@ -1,7 +1,10 @@
 /** File trees on the wire: text inline in the JSON, bytes gathered into the frame's payload. */
 import { ProtocolError } from '../engine/errors.js';
 import type { TreeEntry } from '../engine/file-system-tree.js';
-import type { WireEntry } from './messages.js';
+import type { Params } from './ops.js';
+
+/** A file tree entry on the wire: text inline, bytes as a slice of the frame's payload. */
+type WireEntry = Params<'mount'>['entries'][number];
 
 /** Turns tree entries into wire entries plus one payload holding every binary file. */
 export function entriesToWire(entries: TreeEntry[]): { entries: WireEntry[]; payload?: Uint8Array } {
@@ -29,8 +32,8 @@ export function entriesToWire(entries: TreeEntry[]): { entries: WireEntry[]; pay
 export function entriesFromWire(entries: WireEntry[], payload: Uint8Array | undefined): TreeEntry[] {
   return entries.map((entry): TreeEntry => {
     if (entry.kind !== 'file') return entry;
-    if ('text' in entry) return { kind: 'file', path: entry.path, contents: entry.text };
-    const [offset, length] = entry.bytes;
+    if (entry.text !== undefined) return { kind: 'file', path: entry.path, contents: entry.text };
+    const [offset, length] = entry.bytes!; // the schema requires text or bytes
     if (!payload || offset + length > payload.byteLength) throw new ProtocolError(`Malformed message: the bytes of "${entry.path}" lie outside the frame's payload.`);
     return { kind: 'file', path: entry.path, contents: payload.subarray(offset, offset + length) };
   });

@@ -7,8 +7,9 @@
 import { EngineUnavailableError, SandboxError } from '../engine/errors.js';
 import { raceSignal, sleep } from '../engine/wait.js';
 import { decodeFrame, encodeFrame } from '../protocol/codec.js';
-import { FINAL_CLOSE_CODES, PROTOCOL_VERSION, type ClientMessage, type Request, type ServerMessage, type TokenResult } from '../protocol/messages.js';
-import { validateServerMessage } from '../protocol/validate.js';
+import { parseServerMessage, type ClientMessage, type ServerMessage } from '../protocol/envelope.js';
+import { FINAL_CLOSE_CODES, PROTOCOL_VERSION } from '../protocol/messages.js';
+import { decodeResult, type Op, type Params, type Result } from '../protocol/ops.js';
 import { fromWireError } from '../protocol/wire-errors.js';
 
 /** The part of the WHATWG WebSocket this client uses (browsers' and the `ws` package's both fit). */
@@ -55,10 +56,11 @@ export interface ConnectionOptions {
 }
 
 interface Pending {
-  op: string;
+  op: Op;
   /** The encoded request, resent after a reconnect if no answer came (the server answers a repeat without redoing it). */
   frame: string | Uint8Array;
-  resolve(value: { result: unknown; payload: Uint8Array | undefined }): void;
+  /** Takes the answer's result, checked against the op's schema. */
+  resolve(result: unknown): void;
   reject(error: Error): void;
 }
 
@@ -94,8 +96,12 @@ export class Connection {
     return this.#token;
   }
 
-  /** Sends a request and resolves with its result; waits for a connection first. */
-  async request(request: Request, payload?: Uint8Array, signal?: AbortSignal): Promise<{ result: unknown; payload: Uint8Array | undefined }> {
+  /**
+   * Sends a request and resolves with its result, checked against the op's
+   * schema (a malformed one rejects with a ProtocolError naming the op and the
+   * field); waits for a connection first.
+   */
+  async call<O extends Op>(op: O, params: Params<O>, payload?: Uint8Array, signal?: AbortSignal): Promise<Result<O>> {
     // Wait for a live socket: after a drop, #ready is the reconnection under way.
     for (;;) {
       await raceSignal(this.#ready, signal);
@@ -104,9 +110,9 @@ export class Connection {
       await sleep(20, signal);
     }
     const id = this.#nextId++;
-    const frame = encodeFrame({ t: 'req', id, ...request }, payload);
-    const response = new Promise<{ result: unknown; payload: Uint8Array | undefined }>((resolve, reject) => {
-      this.#pending.set(id, { op: request.op, frame, resolve, reject });
+    const frame = encodeFrame({ t: 'req', id, op, ...params }, payload);
+    const response = new Promise<Result<O>>((resolve, reject) => {
+      this.#pending.set(id, { op, frame, resolve: resolve as (result: unknown) => void, reject });
     });
     this.#socket!.send(frame);
     return raceSignal(response, signal, () => this.#pending.delete(id));
@@ -147,7 +153,7 @@ export class Connection {
         let payload: Uint8Array | undefined;
         try {
           const frame = decodeFrame(event.data as string | ArrayBuffer);
-          message = validateServerMessage(frame.message);
+          message = parseServerMessage(frame.message);
           payload = frame.payload;
         } catch (error) {
           this.#shutDown(error as SandboxError);
@@ -206,8 +212,15 @@ export class Connection {
         const pending = this.#pending.get(message.id);
         if (!pending) return;
         this.#pending.delete(message.id);
-        if (message.ok) pending.resolve({ result: message.result, payload });
-        else pending.reject(fromWireError(message.error));
+        if (!message.ok) {
+          pending.reject(fromWireError(message.error));
+          return;
+        }
+        try {
+          pending.resolve(decodeResult(pending.op, message.result, payload));
+        } catch (error) {
+          pending.reject(error as Error); // a malformed result fails its request, not the connection
+        }
         return;
       }
       case 'error': {
@@ -254,9 +267,8 @@ export class Connection {
   #scheduleRefresh(expiresAt: number): void {
     const lead = Math.max(1000, (expiresAt - Date.now()) / 2);
     this.#refresh = setTimeout(() => {
-      this.request({ op: 'token' })
-        .then(({ result }) => {
-          const fresh = result as TokenResult;
+      this.call('token', {})
+        .then((fresh) => {
           this.#token = fresh.token;
           this.#scheduleRefresh(fresh.expiresAt);
         })

@@ -17,7 +17,7 @@ import { contentBytes, type DirEntry, type FileSystemTree } from '../engine/file
 import { workspaceEntries, workspaceFilePath, workspaceRelative } from '../engine/paths.js';
 import { checkExec, followInstall, killOnAbort } from '../engine/process-options.js';
 import { deadline, raceSignal, type WaitOptions } from '../engine/wait.js';
-import type { DevServerResult, ExecResult, InstallResult, Request } from '../protocol/messages.js';
+import { createClient, type CallOptions, type Client, type Op, type Params, type Result } from '../protocol/ops.js';
 import { entriesToWire } from '../protocol/wire-tree.js';
 import { Connection, type ReconnectOptions, type WebSocketConstructor } from './connection.js';
 import { defaultWebSocket } from './default-websocket.js';
@@ -68,6 +68,8 @@ export class RemoteContainerEngine extends ContainerEngine {
   #sessionId: string | undefined;
   #connection: Connection | undefined;
   #lost: SandboxError | undefined;
+  /** The protocol's requests, a method per op. */
+  readonly #rpc: Client = createClient((op, params, options) => this.#call(op, params, options));
 
   constructor(options: RemoteContainerEngineOptions) {
     super();
@@ -131,12 +133,12 @@ export class RemoteContainerEngine extends ContainerEngine {
   override async mount(files: FileSystemTree, options?: WaitOptions): Promise<void> {
     this.assertReady('mount files');
     const wire = entriesToWire(workspaceEntries(files));
-    await this.#request({ op: 'mount', entries: wire.entries }, options, wire.payload);
+    await this.#rpc.mount({ entries: wire.entries }, { ...options, ...(wire.payload && { payload: wire.payload }) });
   }
 
   override async writeFile(path: string, content: string | Uint8Array, options?: WaitOptions): Promise<void> {
     this.assertReady('write a file');
-    await this.#request({ op: 'writeFile', path: workspaceFilePath(path) }, options, contentBytes(content));
+    await this.#rpc.writeFile({ path: workspaceFilePath(path) }, { ...options, payload: contentBytes(content) });
   }
 
   override async readFile(path: string, options?: WaitOptions): Promise<string> {
@@ -145,34 +147,31 @@ export class RemoteContainerEngine extends ContainerEngine {
 
   override async readFileBytes(path: string, options?: WaitOptions): Promise<Uint8Array> {
     this.assertReady('read a file');
-    const { payload } = await this.#request({ op: 'readFile', path: workspaceFilePath(path) }, options);
-    return payload ?? new Uint8Array();
+    return this.#rpc.readFile({ path: workspaceFilePath(path) }, options);
   }
 
   override async deleteFile(path: string, options?: WaitOptions): Promise<void> {
     this.assertReady('delete a file');
-    await this.#request({ op: 'deleteFile', path: workspaceFilePath(path) }, options);
+    await this.#rpc.deleteFile({ path: workspaceFilePath(path) }, options);
   }
 
   override async readdir(path: string, options?: WaitOptions): Promise<DirEntry[]> {
     this.assertReady('list a folder');
-    const { result } = await this.#request({ op: 'readdir', path: workspaceRelative(path) }, options);
-    return result as DirEntry[];
+    return this.#rpc.readdir({ path: workspaceRelative(path) }, options);
   }
 
   override async exec(cmd: string, args: string[], options: ExecOptions = {}): Promise<ProcessHandle> {
     this.assertReady('run a process');
     const killSignal = checkExec(cmd, args, options);
     const cwd = options.cwd === undefined ? undefined : workspaceRelative(options.cwd);
-    const { result } = await this.#request({
-      op: 'exec',
+    const { pid } = await this.#rpc.exec({
       cmd,
       args,
       ...(cwd !== undefined && { cwd }),
       ...(options.env && { env: options.env }),
       ...(options.terminal && { terminal: options.terminal }),
     });
-    const process = this.#adopt((result as ExecResult).pid);
+    const process = this.#adopt(pid);
     killOnAbort(process, killSignal);
     return process;
   }
@@ -180,24 +179,21 @@ export class RemoteContainerEngine extends ContainerEngine {
   override async installDependencies(options: InstallOptions = {}): Promise<number> {
     this.assertReady('install dependencies');
     const signal = deadline(options, this.#options.installTimeout ?? 600_000, 'Installing dependencies');
-    const { result } = await this.#request({ op: 'install', ...(options.command !== undefined && { command: options.command }) }, { signal });
-    const install = result as InstallResult;
+    const install = await this.#rpc.install({ ...(options.command !== undefined && { command: options.command }) }, { signal });
     const started = install.pid === null ? undefined : { command: install.command ?? '', process: this.#adopt(install.pid) };
     return followInstall(started, options, signal);
   }
 
   override async startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
     this.assertReady('start a dev server');
-    const { result } = await this.#request(
+    const server = await this.#rpc.devServer(
       {
-        op: 'devServer',
         ...(options.command !== undefined && { command: options.command }),
         ...(options.port !== undefined && { port: options.port }),
         ...(options.env && { env: options.env }),
       },
       { ...(options.signal && { signal: options.signal }), timeout: options.timeout ?? 120_000 },
     );
-    const server = result as DevServerResult;
     const process = this.#adopt(server.pid);
     return { url: server.url, port: server.port, logs: process.stream, process };
   }
@@ -205,7 +201,7 @@ export class RemoteContainerEngine extends ContainerEngine {
   /** Creates the handle for a pid the server reported, delivering events that arrived first. */
   #adopt(pid: number): RemoteProcess {
     const process = new RemoteProcess(pid, {
-      request: (request, payload) => this.#request(request, undefined, payload),
+      rpc: this.#rpc,
       ack: (id, seq) => this.#connection?.send({ t: 'ack', pid: id, seq }),
     });
     this.#processes.set(pid, process);
@@ -216,10 +212,10 @@ export class RemoteContainerEngine extends ContainerEngine {
     return process;
   }
 
-  async #request(request: Request, options?: WaitOptions, payload?: Uint8Array): Promise<{ result: unknown; payload: Uint8Array | undefined }> {
+  async #call<O extends Op>(op: O, params: Params<O>, options?: CallOptions): Promise<Result<O>> {
     if (this.#lost) throw this.#lost;
-    const signal = deadline(options, 120_000, `The "${request.op}" request`);
-    return this.#connection!.request(request, payload, signal);
+    const signal = deadline(options, 120_000, `The "${op}" request`);
+    return this.#connection!.call(op, params, options?.payload, signal);
   }
 
   async #createSession(signal: AbortSignal): Promise<SessionInfo> {

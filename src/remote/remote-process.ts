@@ -7,7 +7,8 @@
 import type { ProcessHandle, ProcessSignal, TerminalSize } from '../engine/container-engine.js';
 import { OutputSubject } from '../engine/observable.js';
 import { waitForExit, type WaitOptions } from '../engine/wait.js';
-import type { Request, ServerMessage } from '../protocol/messages.js';
+import type { ServerMessage } from '../protocol/envelope.js';
+import type { Client } from '../protocol/ops.js';
 
 /** Acknowledge after this many characters, or this many ms, whichever comes first. */
 const ACK_EVERY_CHARS = 64 * 1024;
@@ -15,7 +16,8 @@ const ACK_AFTER_MS = 25;
 
 /** What a RemoteProcess needs from its engine. */
 export interface ProcessChannel {
-  request(request: Request, payload?: Uint8Array): Promise<unknown>;
+  /** The session's requests. */
+  rpc: Pick<Client, 'stdin' | 'closeInput' | 'resize' | 'kill'>;
   ack(pid: number, seq: number): void;
 }
 
@@ -75,19 +77,19 @@ export class RemoteProcess implements ProcessHandle {
   write(data: string | Uint8Array): Promise<void> {
     if (this.#exited) return Promise.resolve();
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-    return this.#call({ op: 'stdin', pid: this.pid }, bytes);
+    return this.#call(() => this.#channel.rpc.stdin({ pid: this.pid }, { payload: bytes }));
   }
 
   closeInput(): Promise<void> {
-    return this.#call({ op: 'closeInput', pid: this.pid });
+    return this.#call(() => this.#channel.rpc.closeInput({ pid: this.pid }));
   }
 
   resize(size: TerminalSize): Promise<void> {
-    return this.#call({ op: 'resize', pid: this.pid, cols: size.cols, rows: size.rows });
+    return this.#call(() => this.#channel.rpc.resize({ pid: this.pid, cols: size.cols, rows: size.rows }));
   }
 
   kill(signal: ProcessSignal = 'SIGTERM'): Promise<void> {
-    return this.#call({ op: 'kill', pid: this.pid, signal });
+    return this.#call(() => this.#channel.rpc.kill({ pid: this.pid, signal }));
   }
 
   wait(options?: WaitOptions): Promise<number> {
@@ -95,10 +97,10 @@ export class RemoteProcess implements ProcessHandle {
   }
 
   /** Sends a request about this process; after it exited, the request is moot and succeeds. */
-  async #call(request: Request, payload?: Uint8Array): Promise<void> {
+  async #call(request: () => Promise<void>): Promise<void> {
     if (this.#exited) return;
     try {
-      await this.#channel.request(request, payload);
+      await request();
     } catch (error) {
       if (!this.#exited) throw error;
     }

@@ -15,14 +15,14 @@ import {
   TimeoutError,
 } from '../../src/engine/errors.js';
 import { decodeFrame, encodeFrame } from '../../src/protocol/codec.js';
-import { validateServerMessage } from '../../src/protocol/validate.js';
+import { parseServerMessage } from '../../src/protocol/envelope.js';
 import { fromWireError, toWireError } from '../../src/protocol/wire-errors.js';
 import { rejectionOf } from '../contract/helpers.js';
 
 /** Sends `error` as the server does (an error answer, framed) and rebuilds it as the client does. */
 function overTheWire(error: unknown): SandboxError {
   const frame = encodeFrame({ t: 'res', id: 1, ok: false, error: toWireError(error, 'ref1') });
-  const message = validateServerMessage(decodeFrame(frame).message);
+  const message = parseServerMessage(decodeFrame(frame).message);
   if (message.t !== 'res' || message.ok) throw new Error('not an error answer');
   return fromWireError(message.error);
 }
@@ -78,13 +78,13 @@ describe('errors over the wire', () => {
 
   it('refuses fields of the wrong type, naming the field', async () => {
     const bad = { t: 'res', id: 1, ok: false, error: { code: 'FILE_NOT_FOUND', message: 'x', fields: { path: 42 } } };
-    const error = await rejectionOf(async () => validateServerMessage(bad));
+    const error = await rejectionOf(async () => parseServerMessage(bad));
     expect(error).to.be.instanceOf(ProtocolError);
     expect(error.message).to.contain('error.fields.path');
   });
 
   it('drops fields it does not know (a newer server may send more)', () => {
-    const message = validateServerMessage({ t: 'error', error: { code: 'TIMEOUT', message: 'x', fields: { elapsed: 5 } } });
+    const message = parseServerMessage({ t: 'error', error: { code: 'TIMEOUT', message: 'x', fields: { elapsed: 5 } } });
     expect(message).to.deep.equal({ t: 'error', error: { code: 'TIMEOUT', message: 'x', fields: {} } });
   });
 });

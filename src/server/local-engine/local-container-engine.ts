@@ -23,6 +23,7 @@ import { imageFixCommand } from '../stack-images.js';
 import { deadline, raceSignal, type WaitOptions } from '../../engine/wait.js';
 import { AgentRequestError, sandboxError } from './agent/agent-errors.js';
 import type { AgentConnection } from './agent/agent-connection.js';
+import type { AgentOp } from './agent/agent-messages.js';
 import { spawnAgentProcess, type AgentProcess } from './agent/agent-process.js';
 import { connectAgentSocket } from './agent/agent-socket.js';
 import { agentVolume } from './agent/agent-volume.js';
@@ -381,7 +382,7 @@ export class LocalContainerEngine extends ContainerEngine {
 
   /** One file request to the agent, its errors as the project's (with the caller's `path`). */
   async #request(
-    request: { op: string; fields: Record<string, unknown>; path?: string; body?: Uint8Array; writes?: boolean },
+    request: { op: AgentOp; fields: Record<string, unknown>; path?: string; body?: Uint8Array; writes?: boolean },
     options: WaitOptions | undefined,
   ): Promise<{ result: Record<string, unknown>; body?: Buffer }> {
     const signal = deadline(options, FILE_TIMEOUT, 'The file operation');

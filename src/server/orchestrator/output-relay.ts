@@ -6,7 +6,7 @@
  * read never makes the server's memory grow without bound.
  */
 import type { Observable } from '../../engine/observable.js';
-import type { ServerMessage } from '../../protocol/messages.js';
+import type { ServerMessage } from '../../protocol/envelope.js';
 
 /** Something whose output can be paused (a LocalProcess). */
 export interface Pausable {

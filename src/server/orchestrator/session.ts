@@ -10,8 +10,9 @@ import { ProtocolError, SandboxError } from '../../engine/errors.js';
 import { treeFromEntries } from '../../engine/file-system-tree.js';
 import { LimitExceededError } from '../../engine/errors.js';
 import { decodeFrame, encodeFrame } from '../../protocol/codec.js';
-import { CLOSE, PROTOCOL_VERSION, type ClientMessage, type Request, type ServerMessage } from '../../protocol/messages.js';
-import { validateClientMessage } from '../../protocol/validate.js';
+import { parseClientMessage, type ClientMessage, type ServerMessage } from '../../protocol/envelope.js';
+import { CLOSE, PROTOCOL_VERSION } from '../../protocol/messages.js';
+import { encodeResult, parseRequest, serve, type Handlers, type Request } from '../../protocol/ops.js';
 import { toWireError } from '../../protocol/wire-errors.js';
 import { entriesFromWire } from '../../protocol/wire-tree.js';
 import type { LocalContainerEngine, LocalProcess } from '../local-engine/local-container-engine.js';
@@ -111,7 +112,7 @@ export class Session {
       let payload: Uint8Array | undefined;
       try {
         const frame = decodeFrame(isBinary ? data : data.toString('utf8'));
-        message = validateClientMessage(frame.message);
+        message = parseClientMessage(frame.message);
         payload = frame.payload;
       } catch (error) {
         this.#reply(socket, { t: 'error', error: toWireError(error) });
@@ -145,7 +146,14 @@ export class Session {
         const answer = this.#answers.get(message.id)!;
         this.#reply(socket, answer.message, answer.payload);
       } else if (!this.#serving.has(message.id)) {
-        void this.#serve(message.id, message, payload);
+        let request: Request;
+        try {
+          request = parseRequest(message.op, message, payload);
+        } catch (error) {
+          this.#reply(socket, { t: 'error', id: message.id, error: toWireError(error) });
+          return;
+        }
+        void this.#serve(message.id, request, payload);
       }
     });
     socket.on('close', () => {
@@ -217,7 +225,7 @@ export class Session {
     await this.thaw();
     let answer: { message: ServerMessage; payload?: Uint8Array };
     try {
-      const { result, bytes } = await this.#perform(request, payload);
+      const { result, payload: bytes } = encodeResult(request.op, await serve(this.#handlers, request, payload));
       answer = { message: { t: 'res', id, ok: true, ...(result !== undefined && { result }) }, ...(bytes && { payload: bytes }) };
     } catch (error) {
       const reference = error instanceof SandboxError ? undefined : randomBytes(4).toString('hex');
@@ -234,64 +242,41 @@ export class Session {
     if (this.#socket) this.#reply(this.#socket, answer.message, answer.payload);
   }
 
-  async #perform(request: Request, payload: Uint8Array | undefined): Promise<{ result?: unknown; bytes?: Uint8Array }> {
-    const engine = this.engine;
-    switch (request.op) {
-      case 'mount':
-        this.#checkSize(payload);
-        await engine.mount(treeFromEntries(entriesFromWire(request.entries, payload)));
-        return {};
-      case 'writeFile':
-        this.#checkSize(payload);
-        await engine.writeFile(request.path, payload ?? new Uint8Array());
-        return {};
-      case 'readFile':
-        return { bytes: await engine.readFileBytes(request.path) };
-      case 'deleteFile':
-        await engine.deleteFile(request.path);
-        return {};
-      case 'readdir':
-        return { result: await engine.readdir(request.path) };
-      case 'exec': {
-        const process = await engine.exec(request.cmd, request.args, {
-          ...(request.cwd !== undefined && { cwd: request.cwd }),
-          ...(request.env && { env: request.env }),
-          ...(request.terminal && { terminal: request.terminal }),
-        });
-        return { result: { pid: this.#track(process, [[1, process.stdout], [2, process.stderr]]) } };
-      }
-      case 'install': {
-        const cached = request.command === undefined ? await this.#restoreDependencies() : {};
-        if (cached.restored) return { result: cached.restored };
-        const install = await engine.startInstall(request.command ?? cached.command);
-        if (!install) return { result: { pid: null, command: null } };
-        return { result: { pid: this.#track(install.process, [[1, install.process.stream]]), command: install.command } };
-      }
-      case 'devServer': {
-        const server = await engine.startDevServer({
-          ...(request.command !== undefined && { command: request.command }),
-          ...(request.port !== undefined && { port: request.port }),
-          ...(request.env && { env: request.env }),
-        });
-        const pid = this.#track(server.process as LocalProcess, [[1, server.logs]]);
-        return { result: { pid, port: server.port, url: this.#context.previewUrl(this.id, server.port) } };
-      }
-      case 'stdin':
-        await this.#process(request.pid).write(payload ?? new Uint8Array());
-        return {};
-      case 'closeInput':
-        await this.#process(request.pid).closeInput();
-        return {};
-      case 'resize':
-        await this.#process(request.pid).resize({ cols: request.cols, rows: request.rows });
-        return {};
-      case 'kill':
-        await this.#process(request.pid).kill(request.signal);
-        return {};
-      case 'token':
-        return { result: this.#context.signer.issue(this.id) };
-    }
-  }
+  /** The session's handler of each op (ops.ts has what each takes and answers). */
+  readonly #handlers: Handlers = {
+    mount: async ({ entries }, payload) => {
+      this.#checkSize(payload);
+      await this.engine.mount(treeFromEntries(entriesFromWire(entries, payload)));
+    },
+    writeFile: async ({ path }, payload) => {
+      this.#checkSize(payload);
+      await this.engine.writeFile(path, payload ?? new Uint8Array());
+    },
+    readFile: ({ path }) => this.engine.readFileBytes(path),
+    deleteFile: ({ path }) => this.engine.deleteFile(path),
+    readdir: ({ path }) => this.engine.readdir(path),
+    exec: async ({ cmd, args, ...options }) => {
+      const process = await this.engine.exec(cmd, args, options);
+      return { pid: this.#track(process, [[1, process.stdout], [2, process.stderr]]) };
+    },
+    install: async ({ command }) => {
+      const cached = command === undefined ? await this.#restoreDependencies() : {};
+      if (cached.restored) return cached.restored;
+      const install = await this.engine.startInstall(command ?? cached.command);
+      if (!install) return { pid: null, command: null };
+      return { pid: this.#track(install.process, [[1, install.process.stream]]), command: install.command };
+    },
+    devServer: async (options) => {
+      const server = await this.engine.startDevServer(options);
+      const pid = this.#track(server.process as LocalProcess, [[1, server.logs]]);
+      return { pid, port: server.port, url: this.#context.previewUrl(this.id, server.port) };
+    },
+    stdin: ({ pid }, payload) => this.#process(pid).write(payload ?? new Uint8Array()),
+    closeInput: ({ pid }) => this.#process(pid).closeInput(),
+    resize: ({ pid, cols, rows }) => this.#process(pid).resize({ cols, rows }),
+    kill: ({ pid, signal }) => this.#process(pid).kill(signal),
+    token: async () => this.#context.signer.issue(this.id),
+  };
 
   /**
    * Restores the workspace's dependencies from the cache when an earlier install

@@ -7,13 +7,14 @@
  * the server.
  */
 import { ProtocolError } from '../../../engine/errors.js';
-import { AgentRequestError, type AgentErrorBody } from './agent-errors.js';
+import { AgentRequestError } from './agent-errors.js';
+import { checkAgentResult, parseAgentMessage, type AgentEvent, type AgentOp, type AgentResponseMessage, type AgentResult } from './agent-messages.js';
 import { ReceiveCredit, SendCredit } from './flow-control.js';
 import { encodeBody, encodeData, encodeMessage, FrameDecoder, type Frame, type Json } from './frames.js';
 
-/** A successful response: its result and, for `read-file` and `tar`, its body. */
-export interface AgentResponse {
-  result: Json;
+/** A successful response: its result (checked against the op's schema) and, for `read-file` and `tar`, its body. */
+export interface AgentResponse<O extends AgentOp = AgentOp> {
+  result: AgentResult<O>;
   body?: Buffer;
 }
 
@@ -21,8 +22,8 @@ export interface AgentResponse {
 export interface ChannelHandler {
   /** Bytes on stream 1 (stdout, or from a TCP connection) or 2 (stderr). */
   data(stream: number, bytes: Buffer): void;
-  /** `exit` of a process, `end` of a connection; the JSON of the event. */
-  event(event: Json): void;
+  /** `exit` of a process, `end` of a connection. */
+  event(event: Extract<AgentEvent, { event: 'exit' | 'end' }>): void;
   /** The connection to the agent ended: nothing more comes. */
   lost(error: Error): void;
 }
@@ -75,19 +76,19 @@ export class AgentChannel {
 export class AgentConnection {
   readonly #write: (bytes: Buffer) => void;
   readonly #decoder = new FrameDecoder();
-  readonly #pending = new Map<number, { resolve: (response: AgentResponse) => void; reject: (error: Error) => void }>();
+  readonly #pending = new Map<number, { op: AgentOp; resolve: (response: AgentResponse<never>) => void; reject: (error: Error) => void }>();
   readonly #channels = new Map<number, { channel: AgentChannel; handler: ChannelHandler }>();
   readonly #portListeners = new Set<(event: AgentPortEvent) => void>();
   readonly #closeListeners = new Set<(error: Error) => void>();
   #nextId = 1;
   #nextChannel = 1;
   #failure: Error | undefined;
-  #ready: { resolve: (hello: Json) => void; promise: Promise<Json> };
+  #ready: { resolve: (hello: AgentReady) => void; promise: Promise<AgentReady> };
 
   constructor(write: (bytes: Buffer) => void) {
     this.#write = write;
-    let resolve!: (hello: Json) => void;
-    const promise = new Promise<Json>((done, fail) => {
+    let resolve!: (hello: AgentReady) => void;
+    const promise = new Promise<AgentReady>((done, fail) => {
       resolve = done;
       this.#closeListeners.add(fail);
     });
@@ -96,7 +97,7 @@ export class AgentConnection {
   }
 
   /** Resolves with the agent's `ready` event (the first thing it says). */
-  get ready(): Promise<Json> {
+  get ready(): Promise<AgentReady> {
     return this.#ready.promise;
   }
 
@@ -106,12 +107,12 @@ export class AgentConnection {
   }
 
   /** Sends a request; resolves with its result, rejects with `AgentRequestError` or the connection's failure. */
-  request(op: string, fields: Json = {}, body?: Uint8Array): Promise<AgentResponse> {
+  request<O extends AgentOp>(op: O, fields: Json = {}, body?: Uint8Array): Promise<AgentResponse<O>> {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
     const message = { ...fields, id, op };
-    return new Promise<AgentResponse>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+    return new Promise<AgentResponse<O>>((resolve, reject) => {
+      this.#pending.set(id, { op, resolve, reject });
       try {
         this.writeFrame(body ? encodeBody(message, body) : encodeMessage(message));
       } catch (error) {
@@ -194,51 +195,37 @@ export class AgentConnection {
       entry.handler.data(frame.stream, frame.bytes);
       return;
     }
-    const message = frame.message;
-    if (typeof message['id'] === 'number') return this.#respond(message, frame.kind === 'body' ? frame.body : undefined);
-    if (typeof message['event'] === 'string') return this.#event(message);
-    throw new ProtocolError('The agent sent a message that is neither a response nor an event.');
+    const message = parseAgentMessage(frame.message);
+    if ('id' in message) this.#respond(message, frame.kind === 'body' ? frame.body : undefined);
+    else this.#event(message);
   }
 
-  #respond(message: Json, body: Buffer | undefined): void {
-    const id = message['id'] as number;
-    const pending = this.#pending.get(id);
-    if (!pending) throw new ProtocolError(`The agent answered request ${id}, which is not waiting for an answer.`);
-    this.#pending.delete(id);
-    if (message['ok'] === true) {
-      const result = message['result'];
-      pending.resolve({ result: isObject(result) ? result : {}, ...(body && { body }) });
+  #respond(message: AgentResponseMessage, body: Buffer | undefined): void {
+    const pending = this.#pending.get(message.id);
+    if (!pending) throw new ProtocolError(`The agent answered request ${message.id}, which is not waiting for an answer.`);
+    if (!message.ok) {
+      this.#pending.delete(message.id);
+      pending.reject(new AgentRequestError(message.error));
       return;
     }
-    const error = message['error'];
-    if (!isObject(error) || typeof error['code'] !== 'string' || typeof error['message'] !== 'string') {
-      throw new ProtocolError(`The agent answered request ${id} with neither a result nor a valid error.`);
-    }
-    pending.reject(new AgentRequestError(error as unknown as AgentErrorBody));
+    // A malformed result throws here and ends the connection (receive()), whose close() rejects this request with why.
+    const result = checkAgentResult(pending.op, message.result);
+    this.#pending.delete(message.id);
+    pending.resolve({ result: result as never, ...(body && { body }) });
   }
 
-  #event(message: Json): void {
-    const name = message['event'];
-    if (name === 'ready') return this.#ready.resolve(message);
-    if (name === 'port') {
-      const { port, state, address } = message;
-      if (!isPort(port) || (state !== 'open' && state !== 'closed')) throw new ProtocolError('The agent sent a malformed port event.');
-      for (const listener of this.#portListeners) listener({ port, state, address: typeof address === 'string' ? address : undefined });
+  #event(event: AgentEvent): void {
+    if (event.event === 'ready') return this.#ready.resolve(event);
+    if (event.event === 'port') {
+      for (const listener of this.#portListeners) listener({ port: event.port, state: event.state, address: event.address });
       return;
     }
-    const channel = message['channel'];
-    if (typeof channel !== 'number') throw new ProtocolError(`The agent sent a "${String(name)}" event without a channel.`);
-    const entry = this.#channels.get(channel);
+    const entry = this.#channels.get(event.channel);
     if (!entry) return; // a channel already released
-    if (name === 'ack') entry.channel.acked(message['bytes'] as number);
-    else entry.handler.event(message);
+    if (event.event === 'ack') entry.channel.acked(event.bytes);
+    else entry.handler.event(event);
   }
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isPort(value: unknown): value is number {
-  return Number.isInteger(value) && (value as number) > 0 && (value as number) < 65536;
-}
+/** The agent's first message. */
+export type AgentReady = Extract<AgentEvent, { event: 'ready' }>;

@@ -37,7 +37,7 @@ export async function spawnAgentProcess(connection: AgentConnection, spec: Agent
       env: spec.env,
       ...(spec.terminal && { terminal: spec.terminal }),
     });
-    process.pid = typeof result['pid'] === 'number' ? result['pid'] : 0;
+    process.pid = result.pid;
   } catch (error) {
     process.channel.release();
     throw sandboxError(error, undefined, `Starting "${spec.cmd[0]}"`);
@@ -92,10 +92,7 @@ export class AgentProcess implements ProcessHandle {
         this.channel.receive.consumed(bytes.length);
       },
       event: (event) => {
-        if (event['event'] !== 'exit') return;
-        const code = event['code'];
-        const oomKills = event['oomKills'];
-        void finish(typeof code === 'number' ? code : 137, typeof oomKills === 'number' ? oomKills : undefined, false);
+        if (event.event === 'exit') void finish(event.code, event.oomKills, false);
       },
       lost: () => void finish(137, undefined, true),
     });

@@ -15,7 +15,7 @@ export async function connectAgentSocket(connection: AgentConnection, port: numb
   const channel = connection.openChannel({
     data: (_stream, bytes) => socket.arrived(bytes),
     event: (event) => {
-      if (event['event'] === 'end') socket.push(null);
+      if (event.event === 'end') socket.push(null);
     },
     // The sandbox went away: like a reset, but never an 'error' nobody listens to (that would end the server).
     lost: () => socket.destroy(),
