@@ -7,11 +7,10 @@
 import { expect, waitUntil } from '@open-wc/testing';
 import '../../src/define.js';
 import type { CodeSandboxElement } from '../../src/element/code-sandbox.js';
+import { terminalText } from './element-support/sandbox-dom.js';
 
 const { url: remote } = (await (await fetch('/__orchestrator.json')).json()) as { url: string };
 
-const terminalText = (el: Element) =>
-  [...el.shadowRoot!.querySelectorAll('.xterm-rows > div')].map((row) => row.textContent!.trimEnd()).join('\n');
 
 /** The `<code-sandbox id>` of a demo page, copied into this page, pointed at the test's orchestrator. */
 async function demoExample(page: string, id: string): Promise<CodeSandboxElement> {

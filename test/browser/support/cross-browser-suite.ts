@@ -16,6 +16,7 @@ import type { RemoteContainerEngine } from '../../../src/remote/remote-container
 import { detectEnvironment } from '../../../src/selection/detect-environment.js';
 import { selectEngine, type BrowserFamily, type EngineChoice } from '../../../src/selection/select-engine.js';
 import { FORGED_MESSAGES, hostilePreviewServer, OWN_COOKIES, STORAGE_KEY, type PreviewReport } from './hostile-preview.js';
+import { part, terminalText } from '../element-support/sandbox-dom.js';
 
 export type PageKind = 'isolated' | 'plain';
 
@@ -49,9 +50,6 @@ const NODE_WITH_REMOTE: Record<TestedFamily, Record<PageKind, EngineChoice>> = {
 /** How long a container gets to go away after its sandbox was torn down. */
 const GONE_WITHIN_MS = 30_000;
 
-const part = (el: Element, name: string) => el.shadowRoot!.querySelector<HTMLElement>(`[part~="${name}"]`)!;
-const terminalText = (el: Element) =>
-  [...el.shadowRoot!.querySelectorAll('.xterm-rows > div')].map((row) => row.textContent!.trimEnd()).join('\n');
 const sessionOf = (el: CodeSandboxElement) => (el.container as RemoteContainerEngine | undefined)?.sessionId;
 const cookieNames = (header: string) => header.split(';').map((cookie) => cookie.split('=')[0]!.trim()).filter(Boolean).sort();
 
