@@ -5,11 +5,11 @@
  * pending, and never throws to the caller of receive(); other connections carry on.
  */
 import { expect } from 'chai';
-import { ProtocolError } from '../../src/engine/errors.js';
-import { AgentConnection } from '../../src/server/local-engine/agent/agent-connection.js';
-import type { AgentOp } from '../../src/server/local-engine/agent/agent-messages.js';
-import { encodeBody, encodeData, encodeMessage, FrameDecoder, type Json } from '../../src/server/local-engine/agent/frames.js';
-import { pseudoRandomBytes, rejectionOf } from '../contract/helpers.js';
+import { ProtocolError } from '../../../src/engine/errors.js';
+import { AgentConnection } from '../../../src/server/local-engine/agent/agent-connection.js';
+import type { AgentOp } from '../../../src/server/local-engine/agent/agent-messages.js';
+import { encodeBody, encodeData, encodeMessage, FrameDecoder, type Json } from '../../../src/server/local-engine/agent/frames.js';
+import { pseudoRandomBytes, rejectionOf } from '../../contract/helpers.js';
 
 /** A connection, and the id of the last request it sent. */
 function connection() {
