@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"os"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -78,4 +81,37 @@ func spawnErr(err error) *opError {
 		return newErr("LIMIT_EXCEEDED", "the sandbox is at its process limit (%v): stop what runs in it, then try again", err)
 	}
 	return newErr("SPAWN_FAILED", "%v", err)
+}
+
+// reaperLostErr is the error of a reaper that ended before it could start its
+// command. In a sandbox at its pids limit that is the limit (the reaper's own
+// threads or fork met it), so it says so; otherwise the reaper was killed.
+func reaperLostErr() *opError {
+	if current, limit, ok := pidsUsage(); ok && current+pidsMargin >= limit {
+		return newErr("LIMIT_EXCEEDED", "the sandbox is at its process limit (%d of %d): stop what runs in it, then try again", current, limit)
+	}
+	return newErr("SPAWN_FAILED", "the process reaper ended before starting the command")
+}
+
+// pidsMargin: threads come and go, so "at the limit" is within a few of it.
+const pidsMargin = 8
+
+// pidsUsage reads the sandbox's pids cgroup (v2, else v1's pids controller).
+func pidsUsage() (current, limit int, ok bool) {
+	for _, dir := range []string{"/sys/fs/cgroup", "/sys/fs/cgroup/pids"} {
+		c, errC := readInt(dir + "/pids.current")
+		m, errM := readInt(dir + "/pids.max")
+		if errC == nil && errM == nil {
+			return c, m, true
+		}
+	}
+	return 0, 0, false
+}
+
+func readInt(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
 }

@@ -151,14 +151,14 @@ func (a *agent) runProcess(id int64, ch *channel, status *os.File) {
 	close(p.started)
 	line = strings.TrimSpace(line)
 	if !strings.HasPrefix(line, "ok ") {
-		msg := strings.TrimPrefix(line, "err ")
-		if line == "" {
-			msg = "the process reaper ended before starting the command"
-		}
+		failure := newErr("SPAWN_FAILED", "%s", strings.TrimPrefix(line, "err "))
 		<-p.exited
+		if line == "" {
+			failure = reaperLostErr()
+		}
 		p.closeFiles()
 		a.channels.remove(ch.id)
-		a.out.reply(id, nil, newErr("SPAWN_FAILED", "%s", msg))
+		a.out.reply(id, nil, failure)
 		return
 	}
 	pid, _ := strconv.Atoi(strings.TrimPrefix(line, "ok "))
