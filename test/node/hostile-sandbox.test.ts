@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import { collectText } from '../../src/engine/observable.js';
 import { createOrchestrator, type LocalContainerEngine } from '../../src/server/index.js';
 import { ensureSandboxNetwork, SANDBOX_NETWORK } from '../../src/server/local-engine/sandbox-network.js';
-import { rejectionOf, until } from '../contract/helpers.js';
+import { rejectionOf, until, waitForText } from '../contract/helpers.js';
 import { hostileEngine, printedSoFar, probe, run, sh } from '../hostile/support.js';
 import { remoteEngine, startOrchestrator, testOwner } from './support/orchestrator.js';
 
@@ -270,9 +270,10 @@ describe('hostile sandbox: file API escapes', function () {
   it('never writes outside the workspace while a symlink is swapped in and out', async () => {
     await engine.writeFile('wrace/keep', 'inside');
     // Swaps wrace/ between a real folder and a link to /tmp/wout as fast as it can.
-    const swapper = await engine.exec('sh', ['-c', 'mkdir -p /tmp/wout; cd /workspace; while :; do mv wrace wreal && ln -s /tmp/wout wrace; rm wrace; mv wreal wrace; done']);
+    const swapper = await engine.exec('sh', ['-c', 'mkdir -p /tmp/wout; cd /workspace; echo swapping; while :; do mv wrace wreal && ln -s /tmp/wout wrace; rm wrace; mv wreal wrace; done']);
     const outcomes = new Set<string>();
     try {
+      await waitForText(swapper.stream, (text) => text.includes('swapping')); // the race is on before the writes start
       for (let i = 0; i < 30; i++) {
         const outcome = await engine.writeFile(`wrace/written-${i}`, 'from the API').then(() => 'written', (error: Error & { code?: string }) => error.code ?? error.message);
         outcomes.add(outcome);
