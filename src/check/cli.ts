@@ -6,11 +6,9 @@
  */
 import { parseArgs } from 'node:util';
 import fastGlob from 'fast-glob';
-import WebSocket from 'ws';
 import type { ContainerEngine } from '../engine/container-engine.js';
 import type { Stack } from '../engine/stack.js';
 import { RemoteContainerEngine } from '../remote/remote-container-engine.js';
-import type { WebSocketConstructor } from '../remote/connection.js';
 import { LocalContainerEngine } from '../server/local-engine/local-container-engine.js';
 import { DEFAULT_IMAGE, STACK_IMAGES } from '../server/stack-images.js';
 import { checkExamples, type CheckOptions } from './check-examples.js';
@@ -105,7 +103,7 @@ function engineFactory(values: { 'remote-url'?: string | undefined; 'api-key'?: 
   const remoteUrl = values['remote-url'];
   if (remoteUrl) {
     const apiKey = values['api-key'] ?? process.env['CODE_SANDBOX_API_KEY'];
-    return (stack) => new RemoteContainerEngine({ url: remoteUrl, ...(stack ? { template: stack } : {}), ...(apiKey ? { apiKey } : {}), WebSocket: WebSocket as unknown as WebSocketConstructor });
+    return (stack) => new RemoteContainerEngine({ url: remoteUrl, ...(stack ? { template: stack } : {}), ...(apiKey ? { apiKey } : {}) });
   }
   const images = new Map<string, string>(Object.entries(STACK_IMAGES));
   for (const pair of values['template-image']) {
