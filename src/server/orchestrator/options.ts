@@ -116,19 +116,15 @@ export function resolveOptions(options: OrchestratorOptions): ResolvedOptions {
  * The start-up check of the images: without the default one the server does not
  * start (the error says how to get it); a missing template image is logged with
  * its fix, and only that template's sessions fail (with the same message).
- * Returns the images that are there.
  */
-export async function checkImages(docker: Docker, config: Pick<ResolvedOptions, 'image' | 'images' | 'log'>): Promise<string[]> {
+export async function checkImages(docker: Docker, config: Pick<ResolvedOptions, 'image' | 'images' | 'log'>): Promise<void> {
   await assertImage(docker, config.image);
-  const present = [config.image];
+  const present = new Set([config.image]);
   for (const [template, image] of Object.entries(config.images)) {
-    if (present.includes(image)) continue;
-    try {
-      await assertImage(docker, image);
-      present.push(image);
-    } catch (error) {
-      config.log(`warning: template ${template} cannot run: ${(error as Error).message} Or map it to an image you have: --template-image ${template}=<image>.`);
-    }
+    if (present.has(image)) continue;
+    await assertImage(docker, image).then(
+      () => present.add(image),
+      (error: unknown) => config.log(`warning: template ${template} cannot run: ${(error as Error).message} Or map it to an image you have: --template-image ${template}=<image>.`),
+    );
   }
-  return present;
 }
