@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../scripts/playwright-chromium.mjs';
 import { register } from 'tsx/esm/api';
 import { buildCdn } from '../scripts/build/cdn.mjs';
 import { createStaticServer, listen } from '../scripts/demo/static-server.mjs';
@@ -206,11 +206,7 @@ async function main() {
   await setup(['docker', 'browsers']);
   await buildCdn();
   const stack = await startStack();
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const browser = await launchChromium();
   try {
     // BENCH_ENGINES=stand-in measures only the browser engine's stand-in (quick, no Docker needed).
     const remote = process.env.BENCH_ENGINES === 'stand-in' ? undefined : await benchRemote(browser, stack);

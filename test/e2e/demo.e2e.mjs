@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../scripts/playwright-chromium.mjs';
 import { buildCdn } from '../../scripts/build/cdn.mjs';
 import { setup, startDemo } from '../../scripts/start.mjs';
 import { EXAMPLES } from './demo-examples.mjs';
@@ -41,11 +41,7 @@ describe('the demo pages, end to end', function () {
     await setup(['docker', 'agent', 'images', 'browsers']);
     await buildCdn();
     demo = await startDemo({ port: 0, orchestratorPort: 0, owner: OWNER, quiet: !process.env.CS_ORCHESTRATOR_LOG });
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   after(stopStack);
 

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../scripts/playwright-chromium.mjs';
 import { register } from 'tsx/esm/api';
 import { buildCdn } from '../../scripts/build/cdn.mjs';
 import { createStaticServer, listen } from '../../scripts/demo/static-server.mjs';
@@ -141,11 +141,7 @@ describe('the Markdown plugins in real docs frameworks', function () {
     await run('npx', ['rollup', '-c'], { cwd: root(''), maxBuffer: 1 << 26 });
     register();
     ({ createOrchestrator } = await import('../../src/server/index.ts'));
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   after(() => browser?.close());
 

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../../scripts/playwright-chromium.mjs';
 import type { DirectoryNode, FileSystemTree } from '../../src/index.js';
 import { inferStack } from '../../src/engine/stack.js';
 import type { Orchestrator } from '../../src/server/index.js';
@@ -47,10 +48,7 @@ describe(`${CREATE_VITE} starters, unmodified, through the remote engine (needs 
     await run('npm', ['pack', CREATE_VITE, '--silent', '--pack-destination', templates]);
     await run('tar', ['-xzf', join(templates, `${CREATE_VITE.replace('@', '-')}.tgz`), '-C', templates]);
     ({ orchestrator, url, owner } = await startOrchestrator());
-    browser = await chromium.launch({
-      executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
