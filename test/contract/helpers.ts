@@ -36,7 +36,6 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Runs `fn`, expecting it to reject; returns the error. */
 /** Polls `probe` every 200 ms until it gives a truthy value, which it resolves with; throws naming `what` after `timeout` ms. */
 export async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeout = 60_000): Promise<T> {
   for (const started = Date.now(); Date.now() - started < timeout; await new Promise((resolve) => setTimeout(resolve, 200))) {
@@ -46,6 +45,7 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined 
   throw new Error(`Timed out waiting for ${what}`);
 }
 
+/** Runs `fn`, expecting it to reject; returns the error. */
 export async function rejectionOf(fn: () => Promise<unknown>): Promise<Error> {
   try {
     await fn();

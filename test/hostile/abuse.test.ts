@@ -15,7 +15,7 @@ import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import type { FileSystemTree } from '../../src/index.js';
 import type { LocalContainerEngine } from '../../src/server/index.js';
 import { LimitExceededError } from '../../src/engine/errors.js';
-import { rejectionOf } from '../contract/helpers.js';
+import { rejectionOf, until } from '../contract/helpers.js';
 import { containers, remoteEngine, testOwner } from '../node/support/orchestrator.js';
 import { hostileEngine, printedSoFar, sh } from './support.js';
 
@@ -84,9 +84,10 @@ describe('hostile: abuse from inside a sandbox', function () {
     await spinner.boot();
     try {
       for (let i = 0; i < 4; i++) await spinner.exec('node', ['-e', 'for (;;) {}']);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await until('four spinners running', async () => (await sh(spinner, 'pgrep -c -x node')).text.trim() === '4');
       const before = (await usage(spinner)).cpuNs;
       const started = process.hrtime.bigint();
+      // The measurement window: CPU time used over 3 s of wall time.
       await new Promise((resolve) => setTimeout(resolve, 3000));
       const used = ((await usage(spinner)).cpuNs - before) / Number(process.hrtime.bigint() - started);
       expect(used, 'cores used').to.be.below(0.6);
@@ -129,6 +130,7 @@ describe('hostile: abuse from inside a sandbox', function () {
     const process = await stubborn.exec('sh', ['-c', 'trap "" TERM; echo ready; while :; do sleep 1; done']);
     await printedSoFar(process, 'ready');
     await process.kill('SIGTERM');
+    // Ignoring SIGTERM shows as still running 1.5 s later.
     const afterTerm = await Promise.race([process.exit, new Promise((resolve) => setTimeout(() => resolve('running'), 1500))]);
     expect(afterTerm).to.equal('running');
     await process.kill('SIGKILL');
@@ -149,8 +151,7 @@ describe('hostile: abuse from inside a sandbox', function () {
         'echo started; wait',
       ].join('\n')]);
       await printedSoFar(parent, 'started');
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect((await sh(forker, 'ps -eo args')).text.match(/^sleep 100[1234]$/gm)).to.have.length(4);
+      await until('the four sleeps to start', async () => (await sh(forker, 'ps -eo args')).text.match(/^sleep 100[1234]$/gm)?.length === 4, 10_000);
       await parent.kill('SIGKILL');
       await parent.exit;
       expect((await sh(forker, 'ps -eo args')).text).not.to.match(/^sleep 100[1234]$/m);
@@ -214,14 +215,7 @@ describe('hostile: floods of output through a real orchestrator process', functi
 
   before(async () => {
     cli = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts', '--port', '0', '--owner', owner], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let printed = '';
-    cli.stdout!.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-    cli.stderr!.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-    for (let waited = 0; !/listening on http:\/\/\S+\n/.test(printed); waited += 100) {
-      if (waited > 60_000) throw new Error(`The CLI did not start: ${printed}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    url = /listening on (http:\/\/\S+)/.exec(printed)![1]!;
+    url = await listeningUrl(cli);
   });
   after(async () => {
     cli.kill('SIGTERM');
@@ -261,7 +255,9 @@ describe('hostile: floods of output through a real orchestrator process', functi
           probe.stream.subscribe((chunk) => (text += chunk));
           expect(await probe.exit).to.equal(0);
           expect(text).to.equal('answered\n');
-          await new Promise((resolve) => setTimeout(resolve, 1000));
+          // Probe again once another 4 MiB of the flood went by.
+          const mark = received;
+          await until('more of the flood', async () => received > mark + 4 * 1024 * 1024);
         }
       })());
       await flood.kill('SIGKILL');
@@ -284,6 +280,7 @@ describe('hostile: floods of output through a real orchestrator process', functi
     await new Promise((resolve) => socket.once('message', resolve));
     // Never acknowledges, and stops reading TCP altogether.
     (socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    // The observation window: the server must hold its memory for 8 s of a client that reads nothing.
     const peak = await peakRss(new Promise((resolve) => setTimeout(resolve, 8000)));
     console.log(`      server RSS: idle ${idle} MiB, peak ${peak} MiB with a 100 MiB line unread`);
     expect(peak - idle, 'server RSS growth in MiB').to.be.below(150);
@@ -291,3 +288,17 @@ describe('hostile: floods of output through a real orchestrator process', functi
   });
 });
 
+/** The URL the CLI prints once it listens; rejects with everything it printed if it exits first. */
+function listeningUrl(cli: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let printed = '';
+    const read = (chunk: Buffer) => {
+      printed += chunk.toString();
+      const url = /listening on (http:\/\/\S+)\n/.exec(printed)?.[1];
+      if (url) resolve(url);
+    };
+    cli.stdout!.on('data', read);
+    cli.stderr!.on('data', read);
+    cli.once('exit', (code) => reject(new Error(`The CLI exited (${code}) before listening: ${printed}`)));
+  });
+}

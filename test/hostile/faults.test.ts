@@ -32,9 +32,15 @@ async function networkCount(): Promise<number> {
   return stdout.split('\n').filter(Boolean).length;
 }
 
-/** Lets sockets finish closing and, when the runtime allows it, collects garbage. */
+/** Waits for sockets to finish closing (the descriptor count holds still across two looks) and, when the runtime allows it, collects garbage. */
 async function quiesce(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  let last = -1;
+  await until('open descriptors to settle', async () => {
+    const now = openFds();
+    const settled = now === last;
+    last = now;
+    return settled;
+  }, 30_000);
   (globalThis as { gc?: () => void }).gc?.();
 }
 

@@ -160,7 +160,7 @@ describe('hostile sandbox: against its agent', function () {
     const flood = await engine.exec('sh', ['-c', 'yes flooding the server']);
     let flooded = 0;
     flood.stream.subscribe((chunk) => (flooded += chunk.length));
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await until('the flood to pass 1 MiB', async () => flooded > 1024 * 1024);
     await bothServe();
     await flood.kill('SIGKILL');
     expect(await flood.exit).to.equal(137);
