@@ -14,7 +14,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { FLAGS } from '../../src/server/cli-options.js';
 
 // Any Kubernetes object, as parsed; the fields the checks read are looked up by path.
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 const KUSTOMIZATION = 'deploy/kubernetes';
 const COMPOSE = 'deploy/compose/compose.yaml';
