@@ -60,7 +60,13 @@ describe('deploy/kubernetes', function () {
   const server = () => find('Deployment')['spec']['template']['spec']['containers'][0] as Json;
 
   before(() => {
-    const built = execFileSync('kubectl', ['kustomize', KUSTOMIZATION], { encoding: 'utf8' });
+    let built: string;
+    try {
+      built = execFileSync('kubectl', ['kustomize', KUSTOMIZATION], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      const { code, stderr } = error as { code?: string; stderr?: string };
+      throw new Error(code === 'ENOENT' ? 'kubectl is needed to build deploy/kubernetes (apt-get install kubectl, or your cloud SDK)' : `kubectl kustomize ${KUSTOMIZATION} failed: ${stderr}`);
+    }
     objects = parseAllDocuments(built).map((document) => document.toJS() as Json);
   });
 
@@ -104,7 +110,7 @@ describe('deploy/kubernetes', function () {
     expect(flagValue(args, 'port')).to.equal(port);
   });
 
-  it('lines up ports and labels: Services select the server pods and target its named port', () => {
+  it('lines up ports, labels and the Docker socket: Services select the server pods and target its named port', () => {
     const pod = find('Deployment')['spec']['template'];
     const containerPorts = server()['ports'] as Json[];
     for (const service of objects.filter((object) => object['kind'] === 'Service')) {
@@ -117,6 +123,8 @@ describe('deploy/kubernetes', function () {
     }
     const pdb = find('PodDisruptionBudget')['spec']['selector']['matchLabels'] as Record<string, string>;
     for (const [key, value] of Object.entries(pdb)) expect(pod['metadata']['labels'][key]).to.equal(value);
+    const socket = new URL((server()['env'] as Json[]).find((variable) => variable['name'] === 'DOCKER_HOST')!['value']).pathname;
+    expect((server()['volumeMounts'] as Json[]).map((mount) => mount['mountPath']), 'DOCKER_HOST').to.include(socket);
     for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
       expect(containerPorts.map((p) => p['name']), probe).to.include(server()[probe]['httpGet']['port']);
     }
@@ -206,7 +214,8 @@ describe('deploy/compose', function () {
       expect(unknownFlags(service['command']), name).to.deep.equal([]);
       expect(service['environment']['CODE_SANDBOX_SECRET'], name).to.match(/^\$\{CODE_SANDBOX_SECRET:\?/);
       expect(service['environment']['PORT'], `${name}'s healthcheck port`).to.equal(flagValue(service['command'], 'port'));
-      expect(service['volumes'], name).to.include('/var/run/docker.sock:/var/run/docker.sock');
+      const socket = new URL(service['environment']['DOCKER_HOST']).pathname;
+      expect((service['volumes'] as string[]).map((volume) => volume.split(':')[1]), `${name}'s DOCKER_HOST`).to.include(socket);
     }
   });
 
