@@ -141,7 +141,10 @@ describe('deploy/kubernetes', function () {
     const refs = env.map((variable) => variable['valueFrom'] ?? {});
     const secretRefs = refs.filter((ref) => ref['secretKeyRef']).map((ref) => ref['secretKeyRef']);
     expect(secretRefs.map((ref) => ref['key'])).to.include('CODE_SANDBOX_SECRET');
-    for (const ref of secretRefs) expect(find('Secret', ref['name'])['stringData']).to.have.property(ref['key']);
+    for (const ref of secretRefs) {
+      const secret = find('Secret', ref['name']);
+      expect({ ...secret['data'], ...secret['stringData'] }).to.have.property(ref['key']);
+    }
     for (const ref of refs.filter((ref) => ref['configMapKeyRef']).map((ref) => ref['configMapKeyRef'])) {
       expect(find('ConfigMap', ref['name'])['data']).to.have.property(ref['key']);
     }
