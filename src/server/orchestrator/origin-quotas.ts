@@ -67,11 +67,11 @@ export class OriginQuotas {
     const usage = this.#prune(key, now);
     const limits = this.#limits;
     if (usage.open >= limits.originSessions) {
-      refuse(`${who(key)} already has ${usage.open} sandboxes open (limit ${limits.originSessions} at once); try again when one closes.`, MINUTE);
+      refuse(`${who(key)} already has ${sandboxes(usage.open)} open (limit ${limits.originSessions} at once); try again when one closes.`, MINUTE);
     }
     if (usage.created.length >= limits.originSessionsPerHour) {
       const wait = usage.created[0]! + HOUR - now;
-      refuse(`${who(key)} started ${usage.created.length} sandboxes in the last hour (limit ${limits.originSessionsPerHour} an hour); try again in ${duration(wait)}.`, wait);
+      refuse(`${who(key)} started ${sandboxes(usage.created.length)} in the last hour (limit ${limits.originSessionsPerHour} an hour); try again in ${duration(wait)}.`, wait);
     }
     const wait = this.cpuResetIn(key, now);
     if (wait !== undefined) {
@@ -152,6 +152,10 @@ export function duration(ms: number): string {
   const seconds = Math.max(1, Math.ceil(ms / 1000));
   if (seconds < 120) return `${seconds} second${seconds === 1 ? '' : 's'}`;
   return `${Math.ceil(seconds / 60)} minutes`;
+}
+
+function sandboxes(count: number): string {
+  return `${count} sandbox${count === 1 ? '' : 'es'}`;
 }
 
 function refuse(message: string, wait: number): never {

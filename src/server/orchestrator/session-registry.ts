@@ -44,6 +44,8 @@ export class SessionRegistry {
   #pending = 0;
   readonly #pendingByAddress = new Map<string, number>();
   #closing = false;
+  /** Sessions being torn down. */
+  readonly #ending = new Set<Promise<void>>();
 
   constructor(context: SessionRegistryContext) {
     this.#context = context;
@@ -99,7 +101,9 @@ export class SessionRegistry {
     clearTimeout(this.#lifetimes.get(session.id));
     this.#lifetimes.delete(session.id);
     this.quotas.release(session.id);
-    await session.close(reason, this.#closing ? CLOSE.shuttingDown : CLOSE.sessionEnded);
+    const closing = session.close(reason, this.#closing ? CLOSE.shuttingDown : CLOSE.sessionEnded);
+    this.#ending.add(closing);
+    await closing.finally(() => this.#ending.delete(closing));
     this.#context.config.log(`session ${session.id} ended: ${reason} (${this.sessions.size} open)`);
   }
 
@@ -117,6 +121,7 @@ export class SessionRegistry {
   async close(): Promise<void> {
     this.#closing = true;
     await Promise.all([...this.sessions.values()].map((session) => this.end(session, 'The server is shutting down.')));
+    await Promise.all(this.#ending); // those ended just before (by the CPU meter, say) leave no container behind
   }
 
   /** The caps: sessions in total, and per address. */
