@@ -14,8 +14,9 @@
  * CPU a session uses after its last sample (a few seconds at most) is not charged.
  */
 import type Docker from 'dockerode';
-import { duration, NO_ORIGIN, type OriginQuotas } from './origin-quotas.js';
+import { duration, NO_ORIGIN } from './origin-quotas.js';
 import type { Session } from './session.js';
+import type { SessionRegistry } from './session-registry.js';
 
 /** The share of its CPU limit at which a session counts as busy. */
 export const BUSY_SHARE = 0.9;
@@ -25,11 +26,8 @@ export const IDLE_SHARE = 0.1;
 /** What the meter needs from the orchestrator. */
 export interface CpuMeterContext {
   docker: Docker;
-  quotas: OriginQuotas;
-  /** The live sessions. */
-  sessions: ReadonlyMap<string, Session>;
-  /** Ends a session with a reason its reader sees. */
-  end: (session: Session, reason: string) => Promise<void>;
+  /** The live sessions, their sites' quotas, and how a session is ended with a reason its reader sees. */
+  registry: Pick<SessionRegistry, 'sessions' | 'quotas' | 'end'>;
   /** Each sandbox's CPU limit, in cores. */
   cpus: number;
   /** How long a session may keep its CPU busy, in ms. */
@@ -61,41 +59,48 @@ export class CpuMeter {
   }
 
   async #sampleAll(): Promise<void> {
-    const sessions = [...this.#context.sessions.values()];
-    for (const id of this.#samples.keys()) if (!this.#context.sessions.has(id)) this.#samples.delete(id);
-    await Promise.all(sessions.map((session) => this.#sampleOne(session)));
+    const { sessions } = this.#context.registry;
+    for (const id of this.#samples.keys()) if (!sessions.has(id)) this.#samples.delete(id);
+    await Promise.all([...sessions.values()].map((session) => this.#sampleOne(session)));
   }
 
   async #sampleOne(session: Session): Promise<void> {
-    const id = session.engine.containerId;
-    if (!id) return;
-    let usage: number;
-    try {
-      const stats = await this.#context.docker.getContainer(id).stats({ stream: false, 'one-shot': true });
-      usage = stats.cpu_stats.cpu_usage.total_usage;
-    } catch {
-      return; // the container is going away; its session ends by other means
-    }
+    const usage = await this.#cpuTime(session);
+    if (usage === undefined) return;
+    const { registry: { quotas }, cpus, minerWindow } = this.#context;
     const now = Date.now();
     const previous = this.#samples.get(session.id);
-    const key = this.#context.quotas.keyOf(session.id);
+    const key = quotas.keyOf(session.id);
     // The first sample charges everything since the container started (its boot, a pooled container's wait: little).
     const used = (usage - (previous?.usage ?? 0)) / 1e9;
-    if (key !== undefined) this.#context.quotas.charge(key, used, now);
-    const share = previous ? used / (((now - previous.at) / 1000) * this.#context.cpus) : 0;
+    if (key !== undefined) quotas.charge(key, used, now);
+    const share = previous ? used / (((now - previous.at) / 1000) * cpus) : 0;
     const busySince = share >= BUSY_SHARE ? (previous?.busySince ?? previous?.at) : undefined;
     this.#samples.set(session.id, { usage, at: now, busySince });
-    if (busySince !== undefined && now - busySince >= this.#context.minerWindow) {
-      this.#end(session, `Ended: this example used all its CPU for ${duration(this.#context.minerWindow)}, as a crypto miner would. Run it again to restart.`);
+    if (busySince !== undefined && now - busySince >= minerWindow) {
+      this.#end(session, `Ended: this example used all its CPU for ${duration(minerWindow)}, as a crypto miner would. Run it again to restart.`);
     } else if (key !== undefined && share >= IDLE_SHARE) {
-      const wait = this.#context.quotas.cpuResetIn(key, now);
-      if (wait !== undefined) this.#end(session, `Ended: ${key === NO_ORIGIN ? 'sandboxes started without an Origin' : "this site's sandboxes"} used all their CPU time for this hour; it resets in ${duration(wait)}.`);
+      const wait = quotas.cpuResetIn(key, now);
+      const whose = key === NO_ORIGIN ? 'sandboxes started without an Origin' : "this site's sandboxes";
+      if (wait !== undefined) this.#end(session, `Ended: ${whose} used all their CPU time for this hour; it resets in ${duration(wait)}.`);
+    }
+  }
+
+  /** The CPU time the session's container has used, in ns; undefined when it cannot be read (the container is going away). */
+  async #cpuTime(session: Session): Promise<number | undefined> {
+    const id = session.engine.containerId;
+    if (!id) return undefined;
+    try {
+      const stats = await this.#context.docker.getContainer(id).stats({ stream: false, 'one-shot': true });
+      return stats.cpu_stats.cpu_usage.total_usage;
+    } catch {
+      return undefined; // its session ends by other means
     }
   }
 
   #end(session: Session, reason: string): void {
     this.#samples.delete(session.id);
     this.#context.log(`session ${session.id}: ${reason}`);
-    void this.#context.end(session, reason);
+    void this.#context.registry.end(session, reason);
   }
 }

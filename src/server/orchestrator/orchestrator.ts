@@ -58,15 +58,8 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
   const previews = new PreviewHosts();
   const registry = new SessionRegistry({ config, pool, cache, signer, engineOptions, previewUrl: (session, port) => previews.url(session, port) });
   const reconciler = new DockerReconciler(docker, config, registry, pool);
-  const meter = new CpuMeter({
-    docker,
-    quotas: registry.quotas,
-    sessions: registry.sessions,
-    end: (session, reason) => registry.end(session, reason),
-    cpus: config.sandboxLimits?.cpus ?? DEFAULT_LIMITS.cpus,
-    minerWindow: config.limits.minerWindow,
-    log: config.log,
-  });
+  const cpus = config.sandboxLimits?.cpus ?? DEFAULT_LIMITS.cpus;
+  const meter = new CpuMeter({ docker, registry, cpus, minerWindow: config.limits.minerWindow, log: config.log });
   let baseUrl: string | undefined;
   const app = createHttpApp({
     config,
