@@ -127,6 +127,20 @@ describe('quotas per site', function () {
     await idle.teardown();
   });
 
+  it('charges the CPU a session used since its last sample when it ends', async () => {
+    let url: string;
+    // No sample in the session's life: only its end can charge it.
+    ({ orchestrator, url, owner } = await startOrchestrator({ limits: { originCpuSecondsPerHour: 1, cpuSampleInterval: 3_600_000 } }));
+    const engine = remoteEngine(url);
+    await engine.boot();
+    const busy = await engine.exec('node', ['-e', 'const t = process.cpuUsage(); while (process.cpuUsage(t).user < 1.5e6); console.log("done")']);
+    expect(await busy.exit).to.equal(0);
+    await engine.teardown();
+    const refused = await create(url, {});
+    expect(refused.status).to.equal(429);
+    expect(refused.body.error?.message).to.contain('Clients without an Origin (not a web page) used all its CPU time for this hour (limit 1 CPU-seconds an hour)');
+  });
+
   it('ends a session that keeps its CPU busy for the miner window, with a reason its reader sees; bursts are left alone', async () => {
     let url: string;
     // A fifth of a core each: the loop is held at its limit however busy this machine is.

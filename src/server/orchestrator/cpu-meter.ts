@@ -11,7 +11,7 @@
  *   spent. Idle ones (a dev server waiting for its reader) cost nothing and
  *   stay; otherwise the hourly budget would not bound anything while sessions run.
  *
- * CPU a session uses after its last sample (a few seconds at most) is not charged.
+ * A session's last seconds are charged as it ends (`settle`), before its container goes.
  */
 import type Docker from 'dockerode';
 import { duration, NO_ORIGIN } from './origin-quotas.js';
@@ -20,6 +20,8 @@ import type { SessionRegistry } from './session-registry.js';
 
 /** The share of its CPU limit at which a session counts as busy. */
 export const BUSY_SHARE = 0.9;
+/** How long a CPU reading may take before it is given up (Docker not answering). */
+const STATS_TIMEOUT = 5_000;
 /** The share of its CPU limit below which a session over its site's budget counts as idle. */
 export const IDLE_SHARE = 0.1;
 
@@ -64,10 +66,19 @@ export class CpuMeter {
     await Promise.all([...sessions.values()].map((session) => this.#sampleOne(session)));
   }
 
+  /** Charges what an ending session used since its last sample (it has left the registry: sampling skips it now). */
+  async settle(session: Session): Promise<void> {
+    const usage = await this.#cpuTime(session);
+    const previous = this.#samples.get(session.id);
+    this.#samples.delete(session.id);
+    const key = this.#context.registry.quotas.keyOf(session.id);
+    if (usage !== undefined && key !== undefined) this.#context.registry.quotas.charge(key, (usage - (previous?.usage ?? 0)) / 1e9);
+  }
+
   async #sampleOne(session: Session): Promise<void> {
     const usage = await this.#cpuTime(session);
-    if (usage === undefined) return;
-    const { registry: { quotas }, cpus, minerWindow } = this.#context;
+    const { registry: { quotas, sessions }, cpus, minerWindow } = this.#context;
+    if (usage === undefined || sessions.get(session.id) !== session) return; // an ended session is settled instead
     const now = Date.now();
     const previous = this.#samples.get(session.id);
     const key = quotas.keyOf(session.id);
@@ -91,7 +102,8 @@ export class CpuMeter {
     const id = session.engine.containerId;
     if (!id) return undefined;
     try {
-      const stats = await this.#context.docker.getContainer(id).stats({ stream: false, 'one-shot': true });
+      const options = { stream: false as const, 'one-shot': true, abortSignal: AbortSignal.timeout(STATS_TIMEOUT) };
+      const stats = await this.#context.docker.getContainer(id).stats(options);
       return stats.cpu_stats.cpu_usage.total_usage;
     } catch {
       return undefined; // its session ends by other means

@@ -56,7 +56,9 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
   const pool = new WarmPool(config.pool, engineOptions, config.log);
   const cache = config.dependencyCache ? new DependencyCache({ dir: config.dependencyCache, engineOptions, log: config.log }) : undefined;
   const previews = new PreviewHosts();
-  const registry = new SessionRegistry({ config, pool, cache, signer, engineOptions, previewUrl: (session, port) => previews.url(session, port) });
+  // As a session ends, the meter (built below, from the registry) charges its last seconds of CPU.
+  const ending = (session: Session): Promise<void> => meter.settle(session);
+  const registry = new SessionRegistry({ config, pool, cache, signer, engineOptions, previewUrl: (session, port) => previews.url(session, port), ending });
   const reconciler = new DockerReconciler(docker, config, registry, pool);
   const cpus = config.sandboxLimits?.cpus ?? DEFAULT_LIMITS.cpus;
   const meter = new CpuMeter({ docker, registry, cpus, minerWindow: config.limits.minerWindow, log: config.log });

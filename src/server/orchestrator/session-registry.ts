@@ -29,6 +29,8 @@ export interface SessionRegistryContext {
   signer: TokenSigner;
   engineOptions: (image: string) => LocalContainerEngineOptions;
   previewUrl: (session: string, port: number) => string;
+  /** Called as a session ends, before its container goes (the CPU meter charges its last seconds). */
+  ending?: (session: Session) => Promise<void>;
 }
 
 const SHUTTING_DOWN = 'The sandbox server is shutting down; try again shortly.';
@@ -100,8 +102,11 @@ export class SessionRegistry {
     this.sessions.delete(session.id);
     clearTimeout(this.#lifetimes.get(session.id));
     this.#lifetimes.delete(session.id);
-    this.quotas.release(session.id);
-    const closing = session.close(reason, this.#closing ? CLOSE.shuttingDown : CLOSE.sessionEnded);
+    const closing = (async () => {
+      await this.#context.ending?.(session).catch(() => undefined);
+      this.quotas.release(session.id);
+      await session.close(reason, this.#closing ? CLOSE.shuttingDown : CLOSE.sessionEnded);
+    })();
     this.#ending.add(closing);
     await closing.finally(() => this.#ending.delete(closing));
     this.#context.config.log(`session ${session.id} ended: ${reason} (${this.sessions.size} open)`);
