@@ -3,8 +3,8 @@
  * starting its engine (from the warm pool when one is ready), ending it (on
  * request, at its maximum lifetime, when idle), and freezing those whose
  * reader went away. Also counts each site's sessions (OriginQuotas; the CPU
- * meter charges their CPU and ends miners). Knows nothing of HTTP; its refusals are `HttpError`s so
- * the HTTP app can pass them on as they are.
+ * meter charges their CPU and ends miners). Knows nothing of HTTP; its
+ * refusals are `HttpError`s so the HTTP app can pass them on as they are.
  */
 import { CLOSE } from '../../protocol/messages.js';
 import { LocalContainerEngine, type LocalContainerEngineOptions } from '../local-engine/local-container-engine.js';
