@@ -7,6 +7,7 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter } from '@web/test-runner';
 import { statsReporter } from './scripts/test-reporters/wtr-stats.mjs';
 import { orchestratorPlugin } from './scripts/wtr/orchestrator-plugin.mjs';
+import { quotaOrchestratorPlugin } from './scripts/wtr/quota-orchestrator-plugin.mjs';
 import { requestCookiesPlugin } from './scripts/wtr/request-cookies-plugin.mjs';
 import { bundledRxjsPlugin } from './scripts/wtr/bundled-rxjs-plugin.mjs';
 import { browserUnderTestPlugin, chromium, firefox, webkit } from './scripts/wtr/browsers.mjs';
@@ -36,7 +37,7 @@ export default {
   testFramework: { config: { timeout: 60_000 } },
   testsFinishTimeout: 20 * 60_000,
   browserStartTimeout: 60_000,
-  plugins: [bundledRxjsPlugin(), esbuildPlugin({ ts: true, target: 'es2022' }), orchestratorPlugin(), browserUnderTestPlugin(), requestCookiesPlugin()],
+  plugins: [bundledRxjsPlugin(), esbuildPlugin({ ts: true, target: 'es2022' }), orchestratorPlugin(), quotaOrchestratorPlugin(), browserUnderTestPlugin(), requestCookiesPlugin()],
   middleware: [crossOriginIsolation],
   browsers: [chromium()],
   groups: [

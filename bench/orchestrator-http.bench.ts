@@ -76,7 +76,7 @@ async function bareServer(): Promise<{ url: string; close: () => void }> {
 
 async function main(): Promise<void> {
   const owner = `bench-http-${process.pid}`;
-  const orchestrator = createOrchestrator({ owner, pool: 1, allowedOrigins: ['http://docs.example'], log: () => undefined, limits: { sessionsPerAddress: 500, createsPerMinute: 100_000 } });
+  const orchestrator = createOrchestrator({ owner, pool: 1, allowedOrigins: ['http://docs.example'], log: () => undefined, limits: { sessionsPerAddress: 500, createsPerMinute: 100_000, originSessions: 500, originSessionsPerHour: 1_000_000 } });
   const url = await orchestrator.listen(0);
   const bare = await bareServer();
   const engine = new RemoteContainerEngine({ url, WebSocket: WebSocket as unknown as WebSocketConstructor });

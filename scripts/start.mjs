@@ -46,7 +46,7 @@ export async function startDemo({ port = 8080, orchestratorPort = 8787, host = '
     allowedOrigins: [`http://localhost:${pagePort}`, `http://127.0.0.1:${pagePort}`, `http://${host}:${pagePort}`],
     owner,
     // One reader, many sandboxes: a demo page runs several at once.
-    limits: { sessionsPerAddress: 30, createsPerMinute: 120 },
+    limits: { sessionsPerAddress: 30, createsPerMinute: 120, originSessions: 30, originSessionsPerHour: 7200 },
     log: quiet ? () => undefined : (line) => log(`orchestrator: ${line}`),
   });
   let orchestratorUrl;

@@ -23,7 +23,7 @@ export function orchestratorPlugin() {
       orchestrator = createOrchestrator({
         allowedOrigins: [page('localhost'), page('127.0.0.1'), page(config.hostname ?? 'localhost')],
         owner: `wtr-${process.pid}`,
-        limits: { sessionsPerAddress: 200, createsPerMinute: 6000 },
+        limits: { sessionsPerAddress: 200, createsPerMinute: 6000, originSessions: 200, originSessionsPerHour: 100_000 },
         log: (line) => process.env.CS_ORCHESTRATOR_LOG && console.error(`[orchestrator] ${line}`),
       });
       url = await orchestrator.listen(0);

@@ -54,6 +54,11 @@ export const FLAGS = {
     arg: '<f>',
     help: "seccomp profile of every sandbox, Docker's JSON format (default /etc/code-sandbox/seccomp.json,\nDocker's default without ptrace, which npm run setup installs; else the daemon's default)",
   },
+  // Quotas per embedding site (origin-quotas.ts, cpu-meter.ts).
+  'origin-sessions': { arg: '<n>', help: 'sessions at once per page origin (default {default}; no Origin counts as one site)', default: DEFAULTS.limits.originSessions },
+  'origin-sessions-per-hour': { arg: '<n>', help: 'session creations per page origin in any hour (default {default})', default: DEFAULTS.limits.originSessionsPerHour },
+  'origin-cpu-per-hour': { arg: '<s>', help: "CPU-seconds a page origin's sessions may use in any hour (default {default})", default: DEFAULTS.limits.originCpuSecondsPerHour },
+  'miner-after': { arg: '<s>', help: 'seconds a session may keep its CPU limit busy before it is ended (default {default})', default: seconds(DEFAULTS.limits.minerWindow) },
 } satisfies Record<string, Flag>;
 
 /** `code-sandbox-server --help`. */
@@ -133,6 +138,11 @@ function limits(values: Values): OrchestratorLimits {
     ['idleTimeout', number(values, 'idle-timeout', 1000)],
     ['maxLifetime', number(values, 'max-lifetime', 1000)],
     ['pauseAfter', number(values, 'pause-after', 1000)],
+    // Quotas per embedding site.
+    ['originSessions', number(values, 'origin-sessions')],
+    ['originSessionsPerHour', number(values, 'origin-sessions-per-hour')],
+    ['originCpuSecondsPerHour', number(values, 'origin-cpu-per-hour')],
+    ['minerWindow', number(values, 'miner-after', 1000)],
   ];
   return Object.fromEntries(given.filter(([, value]) => value !== undefined));
 }

@@ -51,7 +51,7 @@ describe('hostile: faults', function () {
   let owner: string;
 
   before(async () => {
-    ({ orchestrator, url, owner } = await startOrchestrator({ limits: { sessionsPerAddress: 20, createsPerMinute: 100_000 } }));
+    ({ orchestrator, url, owner } = await startOrchestrator({ limits: { sessionsPerAddress: 20, createsPerMinute: 100_000, originSessionsPerHour: 100_000 } }));
   });
   after(async () => {
     await orchestrator?.close();

@@ -26,6 +26,12 @@ export const DEFAULTS = {
     maxMessageBytes: 64 * 1024 * 1024,
     maxFileBytes: 50 * 1024 * 1024,
     outputBufferBytes: 1024 * 1024,
+    // Quotas per embedding site (origin-quotas.ts, cpu-meter.ts).
+    originSessions: 25,
+    originSessionsPerHour: 300,
+    originCpuSecondsPerHour: 7200,
+    minerWindow: 5 * 60_000,
+    cpuSampleInterval: 5_000,
   },
 } as const;
 

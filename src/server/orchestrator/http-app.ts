@@ -12,6 +12,7 @@ import { CLOSE } from '../../protocol/messages.js';
 import { HttpError, sendError, sendJson } from './http-errors.js';
 import type { ResolvedOptions } from './options.js';
 import { proxyHttp, proxyUpgrade, type PreviewHosts } from './preview-proxy.js';
+import { quotaKey } from './origin-quotas.js';
 import { RateLimiter } from './rate-limit.js';
 import type { Session } from './session.js';
 import type { SessionRegistry } from './session-registry.js';
@@ -117,7 +118,7 @@ async function createSession(context: HttpAppContext, rateLimiter: RateLimiter, 
   if (!keyed && !rateLimiter.take(address)) {
     throw new HttpError(429, 'RATE_LIMITED', `Too many sandboxes started from your address (limit ${config.limits.createsPerMinute} a minute); wait a moment and run again.`, { 'retry-after': '10' });
   }
-  const session = await registry.create(address, templateOf(await readBody(req)));
+  const session = await registry.create(address, templateOf(await readBody(req)), quotaKey(req.headers.origin, keyed));
   const { token, expiresAt } = context.signer.issue(session.id);
   const { idleTimeout, maxLifetime } = config.limits;
   const websocketUrl = `${context.publicUrl().replace(/^http/, 'ws')}/sessions/${session.id}/ws`;

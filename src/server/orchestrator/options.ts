@@ -27,6 +27,18 @@ export interface OrchestratorLimits {
   maxFileBytes?: number;
   /** Unacknowledged output held per session before its processes are paused, in characters (default 1 MiB). */
   outputBufferBytes?: number;
+  // Quotas per embedding site (origin-quotas.ts, cpu-meter.ts). Requests without an Origin share one site's
+  // quotas; API-keyed requests are not counted.
+  /** Sessions at once per page origin (default 25). */
+  originSessions?: number;
+  /** Session creations per page origin in any rolling hour (default 300). */
+  originSessionsPerHour?: number;
+  /** CPU-seconds a page origin's sessions may use in any rolling hour (default 7200: two cores busy on average). */
+  originCpuSecondsPerHour?: number;
+  /** A session that keeps its CPU limit busy (90% or more) this long is ended as a miner, in ms (default 5 min). */
+  minerWindow?: number;
+  /** How often each session's CPU time is sampled, in ms (default 5 s). */
+  cpuSampleInterval?: number;
 }
 
 /** Options of `createOrchestrator`. */

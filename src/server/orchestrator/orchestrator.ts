@@ -7,12 +7,15 @@
  * The parts: `http-app.ts` (routes, CORS, body parsing, rate limit, WebSocket
  * upgrade), `session-registry.ts` (the live sessions and their caps),
  * `docker-reconciler.ts` (orphans, stopped containers, Docker outages),
- * `preview-proxy.ts` (preview hosts to sandbox ports) and `defaults.ts`.
+ * `preview-proxy.ts` (preview hosts to sandbox ports), `origin-quotas.ts` and
+ * `cpu-meter.ts` (each site's quotas, miners) and `defaults.ts`.
  */
 import type { Server } from 'node:http';
 import Docker from 'dockerode';
 import { allowsPtrace, defaultSeccompProfile } from '../local-engine/seccomp.js';
 import type { LocalContainerEngineOptions } from '../local-engine/local-container-engine.js';
+import { DEFAULT_LIMITS } from '../local-engine/container-spec.js';
+import { CpuMeter } from './cpu-meter.js';
 import { DependencyCache } from './dependency-cache.js';
 import { DockerReconciler } from './docker-reconciler.js';
 import { createHttpApp, heartbeat } from './http-app.js';
@@ -53,8 +56,12 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
   const pool = new WarmPool(config.pool, engineOptions, config.log);
   const cache = config.dependencyCache ? new DependencyCache({ dir: config.dependencyCache, engineOptions, log: config.log }) : undefined;
   const previews = new PreviewHosts();
-  const registry = new SessionRegistry({ config, pool, cache, signer, engineOptions, previewUrl: (session, port) => previews.url(session, port) });
+  // As a session ends, the meter (built below, from the registry) charges its last seconds of CPU.
+  const ending = (session: Session): Promise<void> => meter.settle(session);
+  const registry = new SessionRegistry({ config, pool, cache, signer, engineOptions, previewUrl: (session, port) => previews.url(session, port), ending });
   const reconciler = new DockerReconciler(docker, config, registry, pool);
+  const cpus = config.sandboxLimits?.cpus ?? DEFAULT_LIMITS.cpus;
+  const meter = new CpuMeter({ docker, registry, cpus, minerWindow: config.limits.minerWindow, log: config.log });
   let baseUrl: string | undefined;
   const app = createHttpApp({
     config,
@@ -73,6 +80,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       setInterval(() => registry.sweepIdle(), every),
       setInterval(() => heartbeat(app.websockets), 30_000),
       setInterval(() => void reconciler.reconcile(), 5_000),
+      setInterval(() => void meter.sample(), config.limits.cpuSampleInterval),
     ];
     for (const timer of timers) timer.unref();
   }

@@ -2,14 +2,16 @@
  * The live sessions: admitting a new one (capacity and per-address caps),
  * starting its engine (from the warm pool when one is ready), ending it (on
  * request, at its maximum lifetime, when idle), and freezing those whose
- * reader went away. Knows nothing of HTTP; its refusals are `HttpError`s so
- * the HTTP app can pass them on as they are.
+ * reader went away. Also counts each site's sessions (OriginQuotas; the CPU
+ * meter charges their CPU and ends miners). Knows nothing of HTTP; its
+ * refusals are `HttpError`s so the HTTP app can pass them on as they are.
  */
 import { CLOSE } from '../../protocol/messages.js';
 import { LocalContainerEngine, type LocalContainerEngineOptions } from '../local-engine/local-container-engine.js';
 import type { DependencyCache } from './dependency-cache.js';
 import { HttpError } from './http-errors.js';
 import type { ResolvedOptions } from './options.js';
+import { OriginQuotas } from './origin-quotas.js';
 import { newSessionId, Session, type SessionContext } from './session.js';
 import type { TokenSigner } from './tokens.js';
 import type { WarmPool } from './warm-pool.js';
@@ -27,6 +29,8 @@ export interface SessionRegistryContext {
   signer: TokenSigner;
   engineOptions: (image: string) => LocalContainerEngineOptions;
   previewUrl: (session: string, port: number) => string;
+  /** Called as a session ends, before its container goes (the CPU meter charges its last seconds). */
+  ending?: (session: Session) => Promise<void>;
 }
 
 const SHUTTING_DOWN = 'The sandbox server is shutting down; try again shortly.';
@@ -34,15 +38,20 @@ const SHUTTING_DOWN = 'The sandbox server is shutting down; try again shortly.';
 export class SessionRegistry {
   /** Live sessions by id. */
   readonly sessions = new Map<string, Session>();
+  /** Each site's sessions at once, creations and CPU in the last hour. */
+  readonly quotas: OriginQuotas;
   readonly #context: SessionRegistryContext;
   readonly #lifetimes = new Map<string, NodeJS.Timeout>();
   /** Sessions being created (their engine is booting), in total and per address: they count against the caps. */
   #pending = 0;
   readonly #pendingByAddress = new Map<string, number>();
   #closing = false;
+  /** Sessions being torn down. */
+  readonly #ending = new Set<Promise<void>>();
 
   constructor(context: SessionRegistryContext) {
     this.#context = context;
+    this.quotas = new OriginQuotas(context.config.limits);
   }
 
   /** Whether `close()` has begun. */
@@ -55,23 +64,31 @@ export class SessionRegistry {
     if (this.#closing) throw new HttpError(503, 'UNAVAILABLE', SHUTTING_DOWN);
   }
 
-  /** Creates a session for `address` running `template`'s image, or throws the `HttpError` that says why not. */
-  async create(address: string, template: string | undefined): Promise<Session> {
+  /**
+   * Creates a session for `address` running `template`'s image, counted against
+   * the site quotas under `quota` (see `quotaKey`: the page's Origin; undefined
+   * for API-keyed requests), or throws the `HttpError` that says why not.
+   */
+  async create(address: string, template: string | undefined, quota?: string): Promise<Session> {
     this.assertOpen();
     this.#admit(address);
+    const id = newSessionId();
+    this.quotas.admit(id, quota);
     this.#pending++;
     this.#pendingByAddress.set(address, (this.#pendingByAddress.get(address) ?? 0) + 1);
+    let created = false;
     try {
       const { config } = this.#context;
-      const id = newSessionId();
       const image = (template && config.images[template]) || config.image;
       const engine = await this.#startEngine(image, containerName(id));
       if (this.#closing) {
         await engine.teardown();
         throw new HttpError(503, 'UNAVAILABLE', SHUTTING_DOWN);
       }
+      created = true;
       return this.#add(new Session(id, address, engine, this.#sessionContext(image)));
     } finally {
+      if (!created) this.quotas.release(id);
       this.#pending--;
       const left = (this.#pendingByAddress.get(address) ?? 1) - 1;
       if (left) this.#pendingByAddress.set(address, left);
@@ -85,7 +102,13 @@ export class SessionRegistry {
     this.sessions.delete(session.id);
     clearTimeout(this.#lifetimes.get(session.id));
     this.#lifetimes.delete(session.id);
-    await session.close(reason, this.#closing ? CLOSE.shuttingDown : CLOSE.sessionEnded);
+    const closing = (async () => {
+      await this.#context.ending?.(session).catch(() => undefined);
+      this.quotas.release(session.id);
+      await session.close(reason, this.#closing ? CLOSE.shuttingDown : CLOSE.sessionEnded);
+    })();
+    this.#ending.add(closing);
+    await closing.finally(() => this.#ending.delete(closing));
     this.#context.config.log(`session ${session.id} ended: ${reason} (${this.sessions.size} open)`);
   }
 
@@ -103,6 +126,7 @@ export class SessionRegistry {
   async close(): Promise<void> {
     this.#closing = true;
     await Promise.all([...this.sessions.values()].map((session) => this.end(session, 'The server is shutting down.')));
+    await Promise.all(this.#ending); // those ended just before (by the CPU meter, say) leave no container behind
   }
 
   /** The caps: sessions in total, and per address. */
