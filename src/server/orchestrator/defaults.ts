@@ -27,6 +27,11 @@ export const DEFAULTS = {
     maxFileBytes: 50 * 1024 * 1024,
     outputBufferBytes: 1024 * 1024,
   },
+  /**
+   * Egress: what a public docs embed needs, installs from package registries,
+   * and nothing else (no exfiltration, no attacks from the server's address).
+   */
+  egress: 'registries',
 } as const;
 
 /**

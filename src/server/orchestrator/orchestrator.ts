@@ -13,6 +13,7 @@ import type { Server } from 'node:http';
 import Docker from 'dockerode';
 import { allowsPtrace, defaultSeccompProfile } from '../local-engine/seccomp.js';
 import type { LocalContainerEngineOptions } from '../local-engine/local-container-engine.js';
+import { SandboxEgress, type EgressMode } from '../egress/sandbox-egress.js';
 import { DependencyCache } from './dependency-cache.js';
 import { DockerReconciler } from './docker-reconciler.js';
 import { createHttpApp, heartbeat } from './http-app.js';
@@ -41,10 +42,13 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
   const config: ResolvedOptions = resolveOptions(options);
   const docker = config.docker ?? new Docker();
   const seccompProfile = config.seccompProfile ?? defaultSeccompProfile();
-  const engineOptions = (image: string): LocalContainerEngineOptions => ({
+  // Sessions are looked up late: the registry is created below, with these engine options.
+  const egress: SandboxEgress = new SandboxEgress(docker, config, (containerId): string | undefined => [...registry.sessions.values()].find((session) => session.engine.containerId === containerId)?.id);
+  const engineOptions = (image: string, mode: EgressMode = config.egress): LocalContainerEngineOptions => ({
     image,
     docker,
-    network: config.network,
+    network: egress.network(mode),
+    env: egress.env(mode),
     owner: config.owner,
     limits: { fileBytes: config.limits.maxFileBytes, ...config.sandboxLimits },
     ...(seccompProfile && { seccompProfile }),
@@ -53,8 +57,8 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
   const pool = new WarmPool(config.pool, engineOptions, config.log);
   const cache = config.dependencyCache ? new DependencyCache({ dir: config.dependencyCache, engineOptions, log: config.log }) : undefined;
   const previews = new PreviewHosts();
-  const registry = new SessionRegistry({ config, pool, cache, signer, engineOptions, previewUrl: (session, port) => previews.url(session, port) });
-  const reconciler = new DockerReconciler(docker, config, registry, pool);
+  const registry = new SessionRegistry({ config, pool, cache, signer, engineOptions, egress, previewUrl: (session, port) => previews.url(session, port) });
+  const reconciler = new DockerReconciler(docker, config, registry, pool, egress);
   let baseUrl: string | undefined;
   const app = createHttpApp({
     config,
@@ -107,6 +111,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       if (registry.closing) return;
       for (const timer of timers) clearInterval(timer);
       await Promise.all([registry.close(), pool.close()]);
+      await egress.close();
       for (const ws of app.websockets.clients) ws.terminate();
       app.websockets.close();
       await new Promise<void>((resolve) => {
