@@ -49,7 +49,7 @@ export const FLAGS = {
   'pause-after': { arg: '<s>', help: 'seconds without a client before a session is frozen (default {default})', default: seconds(DEFAULTS.limits.pauseAfter) },
   network: {
     arg: '<mode>',
-    help: 'sandbox network: code-sandbox (default: a bridge firewalled from this host and\nlink-local/metadata addresses; needs root for iptables), none, or a Docker network you secured',
+    help: 'network of --egress all sandboxes: code-sandbox (default: a bridge firewalled from this\nhost and link-local/metadata addresses; needs root for iptables), none, or a Docker network you secured',
   },
   owner: { arg: '<label>', help: 'label value of this server\'s containers (default {default})', default: DEFAULTS.owner },
   'seccomp-profile': {
