@@ -5,6 +5,8 @@
  */
 import { readSeccompProfile } from './local-engine/seccomp.js';
 import { CLI_DEFAULTS, DEFAULTS } from './orchestrator/defaults.js';
+import { HostAllowlist, REGISTRY_HOSTS } from './egress/allowlist.js';
+import { assertEgressMode, type EgressMode } from './egress/sandbox-egress.js';
 import type { OrchestratorLimits, OrchestratorOptions } from './orchestrator/options.js';
 
 interface Flag {
@@ -47,7 +49,7 @@ export const FLAGS = {
   'pause-after': { arg: '<s>', help: 'seconds without a client before a session is frozen (default {default})', default: seconds(DEFAULTS.limits.pauseAfter) },
   network: {
     arg: '<mode>',
-    help: 'sandbox network: code-sandbox (default: a bridge firewalled from this host and\nlink-local/metadata addresses; needs root for iptables), none, or a Docker network you secured',
+    help: 'network of --egress all sandboxes: code-sandbox (default: a bridge firewalled from this\nhost and link-local/metadata addresses; needs root for iptables), none, or a Docker network you secured',
   },
   owner: { arg: '<label>', help: 'label value of this server\'s containers (default {default})', default: DEFAULTS.owner },
   'seccomp-profile': {
@@ -59,6 +61,18 @@ export const FLAGS = {
   'origin-sessions-per-hour': { arg: '<n>', help: 'session creations per page origin in any hour (default {default})', default: DEFAULTS.limits.originSessionsPerHour },
   'origin-cpu-per-hour': { arg: '<s>', help: "CPU-seconds a page origin's sessions may use in any hour (default {default})", default: DEFAULTS.limits.originCpuSecondsPerHour },
   'miner-after': { arg: '<s>', help: 'seconds a session may keep its CPU limit busy before it is ended (default {default})', default: seconds(DEFAULTS.limits.minerWindow) },
+  // egress (src/server/egress/)
+  egress: {
+    arg: '<mode>',
+    help: "what sandboxes reach: registries (default: package registries only, through this\nserver's proxy, refusals logged), all (the internet, not this host: --network) or none",
+    default: DEFAULTS.egress,
+  },
+  'template-egress': { arg: '<t=m>', multiple: true, help: 'egress for a template\'s sessions, e.g. go=all (repeatable)' },
+  'registry-host': {
+    arg: '<host>',
+    multiple: true,
+    help: "another host registries egress allows: name, name:port or *.domain (repeatable;\nadded to npm's, PyPI's, crates.io's, Go's, RubyGems' and Packagist's)",
+  },
 } satisfies Record<string, Flag>;
 
 /** `code-sandbox-server --help`. */
@@ -122,6 +136,36 @@ export function orchestratorOptions(values: Values, env: NodeJS.ProcessEnv = pro
     ...(seccompProfile && { seccompProfile }),
     ...(env['CODE_SANDBOX_SECRET'] && { secret: env['CODE_SANDBOX_SECRET'] }),
     limits: limits(values),
+    ...egressOptions(values),
+  };
+}
+
+/** The egress options: modes checked here, so a typo stops the CLI with the fix. */
+function egressOptions(values: Values): Pick<OrchestratorOptions, 'egress' | 'templateEgress' | 'registryHosts'> {
+  const mode = (value: string, where: string): EgressMode => {
+    try {
+      assertEgressMode(value, where);
+      return value;
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  };
+  const templateEgress = ((values['template-egress'] as string[] | undefined) ?? []).map((pair): [string, EgressMode] => {
+    const [template, value] = pair.split('=');
+    if (!template || !value) throw new UsageError(`--template-egress takes template=mode, such as go=all, not "${pair}".`);
+    return [template, mode(value, `--template-egress ${template}`)];
+  });
+  const added = (values['registry-host'] as string[] | undefined) ?? [];
+  try {
+    new HostAllowlist(added);
+  } catch (error) {
+    throw new UsageError(`--registry-host: ${(error as Error).message}`);
+  }
+  const egress = values['egress'] as string | undefined;
+  return {
+    ...(egress && { egress: mode(egress, '--egress') }),
+    ...(templateEgress.length && { templateEgress: Object.fromEntries(templateEgress) }),
+    ...(added.length && { registryHosts: [...REGISTRY_HOSTS, ...added] }),
   };
 }
 

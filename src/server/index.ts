@@ -13,3 +13,5 @@ export type { Orchestrator } from './orchestrator/orchestrator.js';
 export type { CreatedSession } from './orchestrator/http-app.js';
 export type { OrchestratorLimits, OrchestratorOptions } from './orchestrator/options.js';
 export type { Session } from './orchestrator/session.js';
+export { REGISTRY_HOSTS } from './egress/allowlist.js';
+export type { EgressMode, EgressProxyOptions } from './egress/sandbox-egress.js';

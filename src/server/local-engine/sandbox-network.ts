@@ -76,15 +76,16 @@ export async function ensureSandboxNetwork(docker: Docker, options: SandboxNetwo
   return name;
 }
 
-async function installFirewall(rules: string[][]): Promise<void> {
+/** Inserts each rule missing from its chain (`iptables`, or `ip6tables` for IPv6), ahead of anything else, keeping their order. */
+export async function installFirewall(rules: string[][], command: 'iptables' | 'ip6tables' = 'iptables'): Promise<void> {
   // Inserting at the top in reverse order leaves the rules in order, ahead of anything else.
   for (const rule of [...rules].reverse()) {
     const [chain, ...spec] = rule as [string, ...string[]];
-    const present = await run('iptables', ['-w', '-C', chain, ...spec]).then(() => true, () => false);
+    const present = await run(command, ['-w', '-C', chain, ...spec]).then(() => true, () => false);
     if (present) continue;
-    await run('iptables', ['-w', '-I', chain, '1', ...spec]).catch((error: Error & { stderr?: string }) => {
+    await run(command, ['-w', '-I', chain, '1', ...spec]).catch((error: Error & { stderr?: string }) => {
       throw new EngineUnavailableError(
-        `Cannot install the sandbox firewall rule "iptables -I ${rule.join(' ')}" (${(error.stderr ?? error.message).trim()}). ` +
+        `Cannot install the sandbox firewall rule "${command} -I ${rule.join(' ')}" (${(error.stderr ?? error.message).trim()}). ` +
           'Run the server as root on the Docker host with iptables installed (`npm run setup` installs it), ' +
           'or apply the rules yourself and set the network option `firewall: false`.',
         { cause: error },

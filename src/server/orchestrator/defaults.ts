@@ -33,6 +33,11 @@ export const DEFAULTS = {
     minerWindow: 5 * 60_000,
     cpuSampleInterval: 5_000,
   },
+  /**
+   * Egress: what a public docs embed needs, installs from package registries,
+   * and nothing else (no exfiltration, no attacks from the server's address).
+   */
+  egress: 'registries',
 } as const;
 
 /**

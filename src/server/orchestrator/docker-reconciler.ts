@@ -10,6 +10,7 @@
 import type Docker from 'dockerode';
 import { OWNER_LABEL } from '../local-engine/container-spec.js';
 import { ensureSandboxNetwork, SANDBOX_NETWORK } from '../local-engine/sandbox-network.js';
+import type { SandboxEgress } from '../egress/sandbox-egress.js';
 import type { ResolvedOptions } from './options.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { WarmPool } from './warm-pool.js';
@@ -19,10 +20,12 @@ export class DockerReconciler {
   readonly #config: ResolvedOptions;
   readonly #registry: SessionRegistry;
   readonly #pool: WarmPool;
+  readonly #egress: SandboxEgress;
   #dockerUp = true;
 
-  constructor(docker: Docker, config: ResolvedOptions, registry: SessionRegistry, pool: WarmPool) {
+  constructor(docker: Docker, config: ResolvedOptions, registry: SessionRegistry, pool: WarmPool, egress: SandboxEgress) {
     this.#docker = docker;
+    this.#egress = egress;
     this.#config = config;
     this.#registry = registry;
     this.#pool = pool;
@@ -33,9 +36,10 @@ export class DockerReconciler {
     return this.#config.network === (this.#config.sandboxNetwork?.name ?? SANDBOX_NETWORK);
   }
 
-  /** Sets up the sandbox network if it is used (at start, and when Docker is back). */
+  /** Sets up the sandbox networks in use, and the egress proxy (at start, and when Docker is back). */
   async ensureNetwork(): Promise<void> {
     if (this.usesSandboxNetwork) await ensureSandboxNetwork(this.#docker, this.#config.sandboxNetwork);
+    await this.#egress.ensure();
   }
 
   /** Whether the Docker daemon answers a ping within two seconds. */

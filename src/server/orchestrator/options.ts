@@ -5,6 +5,8 @@ import { assertImage } from '../local-engine/local-container-engine.js';
 import type { SandboxLimits } from '../local-engine/container-spec.js';
 import { SANDBOX_NETWORK, type SandboxNetworkOptions } from '../local-engine/sandbox-network.js';
 import { STACK_IMAGES } from '../stack-images.js';
+import { REGISTRY_HOSTS } from '../egress/allowlist.js';
+import type { EgressMode, EgressProxyOptions } from '../egress/sandbox-egress.js';
 import { DEFAULTS } from './defaults.js';
 
 /** Limits the orchestrator enforces; every one is configurable. */
@@ -80,9 +82,10 @@ export interface OrchestratorOptions {
   /** Containers booted ahead of time per image, claimed by new sessions (default 0: none). */
   pool?: number;
   /**
-   * Sandbox network: `code-sandbox` (default: a dedicated bridge, firewalled so
-   * sandboxes reach the internet but not this host nor link-local/metadata
-   * addresses; see `sandboxNetwork`), `none`, or any Docker network you secured yourself.
+   * The network of sandboxes with `all` egress (see `egress`): `code-sandbox`
+   * (default: a dedicated bridge, firewalled so sandboxes reach the internet
+   * but not this host nor link-local/metadata addresses; see `sandboxNetwork`),
+   * `none`, or any Docker network you secured yourself.
    */
   network?: string;
   /**
@@ -99,10 +102,25 @@ export interface OrchestratorOptions {
   docker?: Docker;
   /** Where log lines go (default: stderr). */
   log?: (line: string) => void;
+
+  // Egress (what sandboxes may reach; src/server/egress/)
+  /**
+   * What sandboxes may reach (default `registries`): `registries` (only the
+   * package registries of `registryHosts`, through the server's proxy, which
+   * logs every refusal), `all` (the internet but not this host: the `network`
+   * option's network) or `none` (no network; previews still work).
+   */
+  egress?: EgressMode;
+  /** Egress per template over `egress`, e.g. `{ go: 'all' }`. */
+  templateEgress?: Record<string, EgressMode>;
+  /** Hosts `registries` egress allows: `host`, `host:port` or `*.domain` (default `REGISTRY_HOSTS`: npm, PyPI, crates.io, Go, RubyGems, Packagist). */
+  registryHosts?: string[];
+  /** How `registries` egress is set up: its network, the proxy's port, fixed host addresses. */
+  egressProxy?: EgressProxyOptions;
 }
 
 /** Options with no default: absent means off (or decided elsewhere). */
-type Optional = 'docker' | 'previewUrl' | 'publicUrl' | 'sandboxLimits' | 'sandboxNetwork' | 'dependencyCache' | 'seccompProfile';
+type Optional = 'docker' | 'previewUrl' | 'publicUrl' | 'sandboxLimits' | 'sandboxNetwork' | 'dependencyCache' | 'seccompProfile' | 'egressProxy';
 export type ResolvedOptions = Required<Omit<OrchestratorOptions, Optional>> & Pick<OrchestratorOptions, Optional> & { limits: Required<OrchestratorLimits> };
 
 /** The options with every default filled in (from `DEFAULTS`). */
@@ -121,6 +139,10 @@ export function resolveOptions(options: OrchestratorOptions): ResolvedOptions {
     ...options,
     images: { ...STACK_IMAGES, ...options.images },
     limits: { ...DEFAULTS.limits, ...options.limits },
+    // egress
+    egress: options.egress ?? DEFAULTS.egress,
+    templateEgress: options.templateEgress ?? {},
+    registryHosts: options.registryHosts ?? [...REGISTRY_HOSTS],
   };
 }
 

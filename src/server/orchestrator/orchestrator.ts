@@ -16,6 +16,7 @@ import { allowsPtrace, defaultSeccompProfile } from '../local-engine/seccomp.js'
 import type { LocalContainerEngineOptions } from '../local-engine/local-container-engine.js';
 import { DEFAULT_LIMITS } from '../local-engine/container-spec.js';
 import { CpuMeter } from './cpu-meter.js';
+import { SandboxEgress, type EgressMode } from '../egress/sandbox-egress.js';
 import { DependencyCache } from './dependency-cache.js';
 import { DockerReconciler } from './docker-reconciler.js';
 import { createHttpApp, heartbeat } from './http-app.js';
@@ -40,26 +41,37 @@ export interface Orchestrator {
   readonly server: Server;
 }
 
+/** A sandbox's engine options: the image, on the network and with the proxy settings of its egress mode, hardened as configured. */
+function sandboxOptions(
+  config: ResolvedOptions,
+  { image, docker, egress, mode, seccompProfile }: { image: string; docker: Docker; egress: SandboxEgress; mode: EgressMode; seccompProfile: string | undefined },
+): LocalContainerEngineOptions {
+  return {
+    image,
+    docker,
+    network: egress.network(mode),
+    env: egress.env(mode),
+    owner: config.owner,
+    limits: { fileBytes: config.limits.maxFileBytes, ...config.sandboxLimits },
+    ...(seccompProfile && { seccompProfile }),
+  };
+}
+
 export function createOrchestrator(options: OrchestratorOptions = {}): Orchestrator {
   const config: ResolvedOptions = resolveOptions(options);
   const docker = config.docker ?? new Docker();
   const seccompProfile = config.seccompProfile ?? defaultSeccompProfile();
-  const engineOptions = (image: string): LocalContainerEngineOptions => ({
-    image,
-    docker,
-    network: config.network,
-    owner: config.owner,
-    limits: { fileBytes: config.limits.maxFileBytes, ...config.sandboxLimits },
-    ...(seccompProfile && { seccompProfile }),
-  });
+  // Sessions are looked up late: the registry is created below, with these engine options.
+  const egress: SandboxEgress = new SandboxEgress(docker, config, (containerId): string | undefined => [...registry.sessions.values()].find((session) => session.engine.containerId === containerId)?.id);
+  const engineOptions = (image: string, mode: EgressMode = config.egress) => sandboxOptions(config, { image, docker, egress, mode, seccompProfile });
   const signer = new TokenSigner(config.secret, config.tokenTtl);
   const pool = new WarmPool(config.pool, engineOptions, config.log);
   const cache = config.dependencyCache ? new DependencyCache({ dir: config.dependencyCache, engineOptions, log: config.log }) : undefined;
   const previews = new PreviewHosts();
   // As a session ends, the meter (built below, from the registry) charges its last seconds of CPU.
   const ending = (session: Session): Promise<void> => meter.settle(session);
-  const registry = new SessionRegistry({ config, pool, cache, signer, engineOptions, previewUrl: (session, port) => previews.url(session, port), ending });
-  const reconciler = new DockerReconciler(docker, config, registry, pool);
+  const registry = new SessionRegistry({ config, pool, cache, signer, engineOptions, egress, previewUrl: (session, port) => previews.url(session, port), ending });
+  const reconciler = new DockerReconciler(docker, config, registry, pool, egress);
   const cpus = config.sandboxLimits?.cpus ?? DEFAULT_LIMITS.cpus;
   const meter = new CpuMeter({ docker, registry, cpus, minerWindow: config.limits.minerWindow, log: config.log });
   let baseUrl: string | undefined;
@@ -115,6 +127,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       if (registry.closing) return;
       for (const timer of timers) clearInterval(timer);
       await Promise.all([registry.close(), pool.close()]);
+      await egress.close();
       for (const ws of app.websockets.clients) ws.terminate();
       app.websockets.close();
       await new Promise<void>((resolve) => {

@@ -8,6 +8,7 @@
  */
 import { CLOSE } from '../../protocol/messages.js';
 import { LocalContainerEngine, type LocalContainerEngineOptions } from '../local-engine/local-container-engine.js';
+import type { EgressMode, SandboxEgress } from '../egress/sandbox-egress.js';
 import type { DependencyCache } from './dependency-cache.js';
 import { HttpError } from './http-errors.js';
 import type { ResolvedOptions } from './options.js';
@@ -27,7 +28,9 @@ export interface SessionRegistryContext {
   pool: WarmPool;
   cache: DependencyCache | undefined;
   signer: TokenSigner;
-  engineOptions: (image: string) => LocalContainerEngineOptions;
+  engineOptions: (image: string, egress?: EgressMode) => LocalContainerEngineOptions;
+  /** Which egress a template's sessions get. */
+  egress: Pick<SandboxEgress, 'mode'>;
   previewUrl: (session: string, port: number) => string;
   /** Called as a session ends, before its container goes (the CPU meter charges its last seconds). */
   ending?: (session: Session) => Promise<void>;
@@ -80,7 +83,7 @@ export class SessionRegistry {
     try {
       const { config } = this.#context;
       const image = (template && config.images[template]) || config.image;
-      const engine = await this.#startEngine(image, containerName(id));
+      const engine = await this.#startEngine(image, this.#context.egress.mode(template), containerName(id));
       if (this.#closing) {
         await engine.teardown();
         throw new HttpError(503, 'UNAVAILABLE', SHUTTING_DOWN);
@@ -158,11 +161,12 @@ export class SessionRegistry {
 
   /**
    * A booted engine named `name`: from the warm pool when one is ready (a pooled
-   * container that died meanwhile is discarded), else created now.
+   * container that died meanwhile is discarded), else created now. The pool
+   * holds containers of the default egress only.
    */
-  async #startEngine(image: string, name: string): Promise<LocalContainerEngine> {
+  async #startEngine(image: string, egress: EgressMode, name: string): Promise<LocalContainerEngine> {
     const { pool, config, engineOptions } = this.#context;
-    const pooled = pool.claim(image);
+    const pooled = egress === config.egress ? pool.claim(image) : undefined;
     if (pooled) {
       try {
         await pooled.rename(name);
@@ -173,7 +177,7 @@ export class SessionRegistry {
         await pooled.teardown().catch(() => undefined);
       }
     }
-    const engine = new LocalContainerEngine({ ...engineOptions(image), name });
+    const engine = new LocalContainerEngine({ ...engineOptions(image, egress), name });
     try {
       await engine.boot();
       return engine;
