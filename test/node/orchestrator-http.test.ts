@@ -49,6 +49,7 @@ describe('orchestrator HTTP API', function () {
     expect(tooBig.status).to.equal(400);
     expect(tooBig.body.error).to.deep.equal({ code: 'BAD_REQUEST', message: 'The request body is larger than 4 KiB.' });
     expect(tooBig.headers.get('access-control-allow-origin')).to.equal('http://docs.example');
+    expect(tooBig.headers.get('cache-control')).to.equal('no-store');
     for (const body of ['{"template":', '[]', '"node"']) {
       const refused = await post(url, body, { authorization: 'Bearer server-key' });
       expect(refused.status, body).to.equal(400);
@@ -102,6 +103,7 @@ describe('orchestrator HTTP API', function () {
   it('answers /healthz with ok, its figures and the session count', async () => {
     const response = await fetch(`${url}/healthz`);
     expect(response.status).to.equal(200);
+    expect(response.headers.get('cache-control')).to.equal('no-store');
     expect(await response.json()).to.deep.include({ ok: true, docker: 'up', sessions: 0 }).and.to.have.property('warm');
   });
 });

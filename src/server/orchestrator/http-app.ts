@@ -39,8 +39,11 @@ export function createHttpApp(context: HttpAppContext, frontDoors: readonly Fron
     serverFactory: (handler) => frontDoorServer(frontDoors, handler, upgrades, config.log),
     bodyLimit: MAX_BODY,
     forceCloseConnections: true,
+    // While closing, the registry answers (503 UNAVAILABLE, in the API's own error shape).
     return503OnClosing: false,
   });
+  // No answer of the API is cached: tokens, session states and health change.
+  app.addHook('onRequest', async (_request, reply) => void reply.header('cache-control', 'no-store'));
   app.register(cors, {
     origin: true,
     methods: ['GET', 'POST', 'DELETE'],
@@ -84,7 +87,7 @@ function parseJsonObjects(app: FastifyInstance): void {
 function answerErrors(app: FastifyInstance, log: (line: string) => void): void {
   app.setErrorHandler((error: FastifyError | HttpError, _request, reply) => {
     const { status, headers, body } = errorAnswer(clientError(error), log);
-    return reply.code(status).headers({ 'cache-control': 'no-store', ...headers }).send(body);
+    return reply.code(status).headers(headers).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0];
@@ -92,7 +95,7 @@ function answerErrors(app: FastifyInstance, log: (line: string) => void): void {
       ? 'WebSockets are served at /sessions/:id/ws.'
       : `No route for ${request.method} ${path}. The API is POST /sessions, GET|DELETE /sessions/:id, GET /healthz.`;
     const { status, body } = errorAnswer(new HttpError(404, 'NOT_FOUND', message), log);
-    return reply.code(status).header('cache-control', 'no-store').send(body);
+    return reply.code(status).send(body);
   });
 }
 
