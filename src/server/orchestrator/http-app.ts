@@ -22,7 +22,7 @@ export type { CreatedSession, HealthFigures, HttpAppContext } from './session-ro
 /** The largest request body the API reads: a create request is `{"template": "node"}`. */
 export const MAX_BODY = 4096;
 
-/** The HTTP app: its server, its WebSocket server (for the heartbeat), and its lifecycle. */
+/** The HTTP app: its server, its WebSocket server (for the heartbeat, once listening), and its lifecycle. */
 export interface HttpApp {
   server: Server;
   websockets: WebSocketServer;
@@ -64,7 +64,11 @@ export function createHttpApp(context: HttpAppContext, frontDoors: readonly Fron
       return app.websocketServer;
     },
     listen: async (port, host) => void (await app.listen({ port, host })),
-    close: () => app.close(),
+    // Sockets are ended at once (their sessions are already torn down); the plugin is loaded only once listening.
+    close: async () => {
+      for (const ws of app.websocketServer?.clients ?? []) ws.terminate();
+      await app.close();
+    },
   };
 }
 

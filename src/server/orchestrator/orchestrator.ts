@@ -104,7 +104,6 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       if (registry.closing) return;
       for (const timer of timers) clearInterval(timer);
       await Promise.all([registry.close(), pool.close()]);
-      for (const ws of app.websockets.clients) ws.terminate();
       await app.close();
     },
   };
