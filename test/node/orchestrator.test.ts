@@ -180,7 +180,11 @@ describe('orchestrator', function () {
       'server.js': {
         file: {
           contents: `const http = require('http');
-            const server = http.createServer((req, res) => res.end('preview ' + req.headers.host + ' for ' + req.headers['x-forwarded-host']));
+            const server = http.createServer((req, res) => {
+              let bytes = 0;
+              req.on('data', (chunk) => (bytes += chunk.length));
+              req.on('end', () => res.end(req.method === 'POST' ? req.url + ' read ' + bytes + ' bytes' : 'preview ' + req.headers.host + ' for ' + req.headers['x-forwarded-host']));
+            });
             server.on('upgrade', (req, socket) => {
               socket.write('HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n\\r\\n');
               socket.end('upgraded');
@@ -194,11 +198,14 @@ describe('orchestrator', function () {
     const response = await fetch(server.url);
     // The dev server sees the Host it would see locally (host checks pass); the preview's host is forwarded.
     expect(await response.text()).to.equal(`preview localhost:3000 for ${new URL(server.url).host}`);
+    // An API path on a preview host is the preview's (proxied before any route, body limit or upgrade check).
+    const posted = await fetch(`${server.url}sessions`, { method: 'POST', body: 'x'.repeat(64 * 1024) });
+    expect(await posted.text()).to.equal(`/sessions read ${64 * 1024} bytes`);
     const { connect: netConnect } = await import('node:net');
     const port = Number(new URL(url).port);
     const raw = netConnect(port, '127.0.0.1');
     await once(raw, 'connect');
-    raw.write(`GET /hmr HTTP/1.1\r\nHost: ${new URL(server.url).host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`);
+    raw.write(`GET /sessions/abcd1234/ws HTTP/1.1\r\nHost: ${new URL(server.url).host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`);
     let upgraded = '';
     raw.on('data', (chunk) => (upgraded += chunk));
     await once(raw, 'end');

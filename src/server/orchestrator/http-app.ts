@@ -1,239 +1,112 @@
 /**
- * The orchestrator's HTTP app: the session API (`POST /sessions`, `GET|DELETE
- * /sessions/:id`, `GET /healthz`) with its CORS, body parsing and rate limit;
- * the session WebSocket (`/sessions/:id/ws`); and preview hosts, handed to the
- * preview proxy before any route. The sessions themselves live in the
- * registry; this file only speaks HTTP.
+ * The orchestrator's HTTP app, on fastify: front doors first (the preview
+ * proxy, before any routing or body parsing), then CORS (@fastify/cors), the
+ * session API with its body limit and per-address create limit
+ * (@fastify/rate-limit) and the session WebSocket (@fastify/websocket). Routes
+ * are in `session-routes.ts`; the sessions themselves live in the registry.
+ * This file only assembles the HTTP side.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { CLOSE } from '../../protocol/messages.js';
-import { HttpError, sendError, sendJson } from './http-errors.js';
-import type { ResolvedOptions } from './options.js';
-import { proxyHttp, proxyUpgrade, type PreviewHosts } from './preview-proxy.js';
-import { quotaKey } from './origin-quotas.js';
-import { RateLimiter } from './rate-limit.js';
-import type { Session } from './session.js';
-import type { SessionRegistry } from './session-registry.js';
-import { TOKEN_MESSAGES, type TokenSigner } from './tokens.js';
+import { EventEmitter } from 'node:events';
+import type { Server } from 'node:http';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { WebSocketServer } from 'ws';
+import { frontDoorServer, type FrontDoor } from './front-doors.js';
+import { errorAnswer, HttpError } from './http-errors.js';
+import { isUpgrade, sessionRoutes, type HttpAppContext } from './session-routes.js';
 
-/** What `POST /sessions` answers. */
-export interface CreatedSession {
-  id: string;
-  token: string;
-  expiresAt: number;
-  websocketUrl: string;
-  idleTimeout: number;
-  maxLifetime: number;
-}
+export type { CreatedSession, HealthFigures, HttpAppContext } from './session-routes.js';
 
-/** What the HTTP app serves from. */
-export interface HttpAppContext {
-  config: ResolvedOptions;
-  registry: SessionRegistry;
-  signer: TokenSigner;
-  previews: PreviewHosts;
-  /** `/healthz`'s figures: whether Docker answers, and the warm containers. */
-  health: () => Promise<{ docker: boolean; warm: number }>;
-  /** The base URL clients reach this server at (for `websocketUrl`). */
-  publicUrl: () => string;
-}
+/** The largest request body the API reads: a create request is `{"template": "node"}`. */
+export const MAX_BODY = 4096;
 
-/** The HTTP server and its WebSocket server (for the heartbeat and for closing). */
+/** The HTTP app: its server, its WebSocket server (for the heartbeat, once listening), and its lifecycle. */
 export interface HttpApp {
   server: Server;
   websockets: WebSocketServer;
+  listen(port: number, host: string): Promise<void>;
+  close(): Promise<void>;
 }
 
-const SESSION_PATH = /^\/sessions\/([a-z0-9]{4,64})(\/ws)?$/;
-const MAX_BODY = 4096;
-
-export function createHttpApp(context: HttpAppContext): HttpApp {
-  const rateLimiter = new RateLimiter(context.config.limits.createsPerMinute);
-  const server = createServer((req, res) => {
-    route(context, rateLimiter, req, res).catch((error: unknown) => sendError(res, error, context.config.log));
+/** Builds the app; `frontDoors` are tried in order before it, for requests and upgrades alike. */
+export function createHttpApp(context: HttpAppContext, frontDoors: readonly FrontDoor[]): HttpApp {
+  const { config } = context;
+  // Upgrades no front door took are re-emitted here, where @fastify/websocket routes them.
+  const upgrades = new EventEmitter();
+  const app = Fastify({
+    serverFactory: (handler) => frontDoorServer(frontDoors, handler, upgrades, config.log),
+    bodyLimit: MAX_BODY,
+    forceCloseConnections: true,
+    // While closing, the registry answers (503 UNAVAILABLE, in the API's own error shape).
+    return503OnClosing: false,
   });
-  const websockets = new WebSocketServer({ noServer: true, maxPayload: context.config.limits.maxMessageBytes });
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(context, websockets, req, socket, head));
-  return { server, websockets };
-}
-
-async function route(context: HttpAppContext, rateLimiter: RateLimiter, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { config, registry, previews } = context;
-  const preview = previews.target(req.headers.host);
-  if (preview) {
-    const session = registry.sessions.get(preview.session);
-    if (!session) throw new HttpError(404, 'NOT_FOUND', `No sandbox session ${preview.session} here. The session may have ended; run the example again.`);
-    proxyHttp(req, res, preview.port, () => session.engine.connect(preview.port));
-    return;
-  }
-  if (cors(req, res)) return;
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-  if (path === '/healthz' && req.method === 'GET') {
-    const { docker, warm } = await context.health();
-    const ok = !registry.closing && docker;
-    sendJson(res, ok ? 200 : 503, { ok, docker: docker ? 'up' : 'unreachable', sessions: registry.sessions.size, warm });
-    return;
-  }
-  const origin = req.headers.origin;
-  if (!originAllowed(config, origin)) {
-    throw new HttpError(403, 'FORBIDDEN_ORIGIN', `This sandbox server does not accept pages from ${origin}. Its operator can allow it with --allow-origin ${origin}.`);
-  }
-  if (path === '/sessions' && req.method === 'POST') {
-    sendJson(res, 201, await createSession(context, rateLimiter, req));
-    return;
-  }
-  const match = SESSION_PATH.exec(path);
-  if (match && !match[2] && (req.method === 'GET' || req.method === 'DELETE')) {
-    const session = authorized(context, match[1]!, bearer(req));
-    if (req.method === 'GET') sendJson(res, 200, describe(config, session));
-    else {
-      await registry.end(session, 'Deleted by the client.');
-      res.writeHead(204).end();
-    }
-    return;
-  }
-  throw new HttpError(404, 'NOT_FOUND', `No route for ${req.method} ${path}. The API is POST /sessions, GET|DELETE /sessions/:id, GET /healthz.`);
-}
-
-function describe(config: ResolvedOptions, session: Session): object {
-  const { id, engine, connected, createdAt } = session;
-  return { id, status: engine.status, connected, createdAt, expiresAt: createdAt + config.limits.maxLifetime };
-}
-
-function authorized(context: HttpAppContext, id: string, token: string | undefined): Session {
-  const problem = context.signer.check(token, id);
-  if (problem) throw new HttpError(401, 'UNAUTHORIZED', TOKEN_MESSAGES[problem]);
-  const session = context.registry.sessions.get(id);
-  if (!session) throw new HttpError(404, 'NOT_FOUND', 'This session has ended. Create a new one.');
-  return session;
-}
-
-async function createSession(context: HttpAppContext, rateLimiter: RateLimiter, req: IncomingMessage): Promise<CreatedSession> {
-  const { config, registry } = context;
-  registry.assertOpen();
-  const keyed = apiKeyOf(config, bearer(req));
-  const address = req.socket.remoteAddress ?? 'unknown';
-  if (!keyed && !rateLimiter.take(address)) {
-    throw new HttpError(429, 'RATE_LIMITED', `Too many sandboxes started from your address (limit ${config.limits.createsPerMinute} a minute); wait a moment and run again.`, { 'retry-after': '10' });
-  }
-  const session = await registry.create(address, templateOf(await readBody(req)), quotaKey(req.headers.origin, keyed));
-  const { token, expiresAt } = context.signer.issue(session.id);
-  const { idleTimeout, maxLifetime } = config.limits;
-  const websocketUrl = `${context.publicUrl().replace(/^http/, 'ws')}/sessions/${session.id}/ws`;
-  return { id: session.id, token, expiresAt, websocketUrl, idleTimeout, maxLifetime };
-}
-
-/** A WebSocket upgrade: a preview's (HMR, say), proxied to the sandbox, or a session's. */
-function upgrade(context: HttpAppContext, websockets: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
-  socket.on('error', () => undefined);
-  const preview = context.previews.target(req.headers.host);
-  if (preview) {
-    const session = context.registry.sessions.get(preview.session);
-    if (!session) refuseUpgrade(socket, 404, 'No sandbox session serves this port.');
-    else proxyUpgrade(req, socket, head, preview.port, () => session.engine.connect(preview.port));
-    return;
-  }
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const match = SESSION_PATH.exec(url.pathname);
-  if (!match?.[2]) return refuseUpgrade(socket, 404, 'WebSockets are served at /sessions/:id/ws.');
-  if (!originAllowed(context.config, req.headers.origin)) return refuseUpgrade(socket, 403, `Origin ${req.headers.origin} is not allowed.`);
-  websockets.handleUpgrade(req, socket, head, (ws) => attach(context, ws, match[1]!, url.searchParams.get('token')));
-}
-
-function attach(context: HttpAppContext, ws: WebSocket, id: string, token: string | null): void {
-  const problem = context.signer.check(token, id);
-  if (problem) return ws.close(CLOSE.unauthorized, TOKEN_MESSAGES[problem].slice(0, 120));
-  const session = context.registry.sessions.get(id);
-  if (!session) return ws.close(CLOSE.sessionEnded, 'This session has ended. Create a new one.');
-  watchLiveness(ws);
-  session.attach(ws);
-  void session.thaw();
-}
-
-/**
- * CORS: error bodies are readable cross-origin so a page can show why it was
- * refused (and `Retry-After`, so it knows when to try again); nothing else is.
- * Answers a preflight itself (true when it did).
- */
-function cors(req: IncomingMessage, res: ServerResponse): boolean {
-  const origin = req.headers.origin;
-  if (origin) {
-    res.setHeader('access-control-allow-origin', origin);
-    res.setHeader('vary', 'Origin');
-    res.setHeader('access-control-expose-headers', 'retry-after');
-  }
-  if (req.method !== 'OPTIONS') return false;
-  res.writeHead(204, {
-    'access-control-allow-methods': 'GET, POST, DELETE',
-    'access-control-allow-headers': 'authorization, content-type',
-    'access-control-max-age': '600',
+  // No answer of the API is cached: tokens, session states and health change.
+  app.addHook('onRequest', async (_request, reply) => void reply.header('cache-control', 'no-store'));
+  app.register(cors, {
+    origin: true,
+    methods: ['GET', 'POST', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type'],
+    // Error bodies are readable cross-origin (a page shows why it was refused), and when to try again.
+    exposedHeaders: ['retry-after'],
+    maxAge: 600,
+    strictPreflight: false,
   });
-  res.end();
-  return true;
+  app.register(rateLimit, { global: false, addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false } });
+  app.register(websocket, { options: { maxPayload: config.limits.maxMessageBytes, server: upgrades as unknown as Server } });
+  parseJsonObjects(app);
+  answerErrors(app, config.log);
+  app.register(sessionRoutes(context));
+  return {
+    server: app.server,
+    get websockets() {
+      return app.websocketServer;
+    },
+    listen: async (port, host) => void (await app.listen({ port, host })),
+    // Sockets are ended at once (their sessions are already torn down); the plugin is loaded only once listening.
+    close: async () => {
+      for (const ws of app.websocketServer?.clients ?? []) ws.terminate();
+      await app.close();
+    },
+  };
 }
 
-function originAllowed(config: ResolvedOptions, origin: string | undefined): boolean {
-  return origin === undefined || config.allowedOrigins.includes('*') || config.allowedOrigins.includes(origin);
-}
-
-function bearer(req: IncomingMessage): string | undefined {
-  const header = req.headers.authorization;
-  return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-}
-
-/** Whether the request carries a valid API key; throws when it carries an invalid one, or none where one is required. */
-function apiKeyOf(config: ResolvedOptions, key: string | undefined): boolean {
-  const keyed = key !== undefined && config.apiKeys.includes(key);
-  if (key !== undefined && !keyed) throw new HttpError(401, 'UNAUTHORIZED', 'The API key is not valid for this server.');
-  if (config.requireApiKey && !keyed) throw new HttpError(401, 'UNAUTHORIZED', 'This server requires an API key to create sessions (Authorization: Bearer <key>).');
-  return keyed;
-}
-
-async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let text = '';
-  for await (const chunk of req) {
-    text += chunk;
-    if (text.length > MAX_BODY) throw new HttpError(400, 'BAD_REQUEST', 'The request body is larger than 4 KiB.');
-  }
-  if (!text.trim()) return {};
-  try {
-    const body: unknown = JSON.parse(text);
-    if (body && typeof body === 'object' && !Array.isArray(body)) return body as Record<string, unknown>;
-  } catch {
-    // reported below
-  }
-  throw new HttpError(400, 'BAD_REQUEST', 'The request body must be a JSON object, such as {"template": "node"}.');
-}
-
-function templateOf(body: Record<string, unknown>): string | undefined {
-  const template = body['template'];
-  if (template !== undefined && (typeof template !== 'string' || template.length > 64)) {
-    throw new HttpError(400, 'BAD_REQUEST', '"template" must be a short string such as "node" or "python".');
-  }
-  return template;
-}
-
-function refuseUpgrade(socket: Duplex, status: number, message: string): void {
-  socket.end(`HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Not Found'}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${message}`);
-}
-
-/** Dead peers: the heartbeat terminates a socket that missed a ping's pong; its session then idles out. */
-type Watched = WebSocket & { alive?: boolean };
-
-function watchLiveness(ws: Watched): void {
-  ws.alive = true;
-  ws.on('pong', () => (ws.alive = true));
-}
-
-/** One heartbeat over every socket (every 30 s). */
-export function heartbeat(websockets: WebSocketServer): void {
-  for (const ws of websockets.clients as Set<Watched>) {
-    if (ws.alive === false) ws.terminate();
-    else {
-      ws.alive = false;
-      ws.ping();
+/** Every body is read as JSON (whatever its content type), up to MAX_BODY; none is `{}`. */
+function parseJsonObjects(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, text, done) => {
+    if (!(text as string).trim()) return done(null, {});
+    try {
+      const body: unknown = JSON.parse(text as string);
+      if (body && typeof body === 'object' && !Array.isArray(body)) return done(null, body);
+    } catch {
+      // reported below
     }
-  }
+    done(new HttpError(400, 'BAD_REQUEST', 'The request body must be a JSON object, such as {"template": "node"}.'), undefined);
+  });
+}
+
+/** Errors answer `{ error: { code, message } }`; fastify's own (a body too large, say) become clear 400s. */
+function answerErrors(app: FastifyInstance, log: (line: string) => void): void {
+  app.setErrorHandler((error: FastifyError | HttpError, _request, reply) => {
+    const { status, headers, body } = errorAnswer(clientError(error), log);
+    return reply.code(status).headers(headers).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const message = isUpgrade(request.raw)
+      ? 'WebSockets are served at /sessions/:id/ws.'
+      : `No route for ${request.method} ${path}. The API is POST /sessions, GET|DELETE /sessions/:id, GET /healthz.`;
+    const { status, body } = errorAnswer(new HttpError(404, 'NOT_FOUND', message), log);
+    return reply.code(status).send(body);
+  });
+}
+
+/** Fastify's client errors (4xx) as HttpErrors; anything else is left as it is. */
+function clientError(error: FastifyError | HttpError): unknown {
+  if (error instanceof HttpError) return error;
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new HttpError(400, 'BAD_REQUEST', `The request body is larger than ${MAX_BODY / 1024} KiB.`);
+  const status = error.statusCode ?? 500;
+  return status >= 400 && status < 500 ? new HttpError(status, 'BAD_REQUEST', error.message) : error;
 }

@@ -1,4 +1,4 @@
-/** HTTP errors with a code clients can act on, and the one place that writes them. */
+/** HTTP errors with a code clients can act on, and the one place that shapes them. */
 import type { ServerResponse } from 'node:http';
 
 /** Codes of the orchestrator's HTTP API errors. */
@@ -25,23 +25,29 @@ export class HttpError extends Error {
   }
 }
 
-/** Writes a JSON body. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
-  res.end(text);
+/** An error's answer: `{ error: { code, message } }` with its status and headers. */
+export interface ErrorAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: { error: { code: HttpErrorCode; message: string } };
 }
 
-/** Writes an error; anything that is not an HttpError is logged and hidden behind a 500. */
+/** What to answer for `error`; anything that is not an HttpError is logged and hidden behind a 500. */
+export function errorAnswer(error: unknown, log: (line: string) => void): ErrorAnswer {
+  if (error instanceof HttpError) {
+    return { status: error.status, headers: error.headers, body: { error: { code: error.code, message: error.message } } };
+  }
+  log(`internal error: ${(error as Error)?.stack ?? String(error)}`);
+  return { status: 500, headers: {}, body: { error: { code: 'INTERNAL', message: 'Internal server error.' } } };
+}
+
+/** Writes an error on a raw response (front doors answer outside the app). */
 export function sendError(res: ServerResponse, error: unknown, log: (line: string) => void): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  if (error instanceof HttpError) {
-    sendJson(res, error.status, { error: { code: error.code, message: error.message } }, error.headers);
-    return;
-  }
-  log(`internal error: ${(error as Error)?.stack ?? String(error)}`);
-  sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal server error.' } });
+  const { status, headers, body } = errorAnswer(error, log);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.end(JSON.stringify(body));
 }

@@ -4,11 +4,13 @@
  * one LocalContainerEngine. `createOrchestrator` wires the parts together and
  * owns their lifecycle; `listen()` and `close()` are for tests and the CLI alike.
  *
- * The parts: `http-app.ts` (routes, CORS, body parsing, rate limit, WebSocket
- * upgrade), `session-registry.ts` (the live sessions and their caps),
- * `docker-reconciler.ts` (orphans, stopped containers, Docker outages),
- * `preview-proxy.ts` (preview hosts to sandbox ports), `origin-quotas.ts` and
- * `cpu-meter.ts` (each site's quotas, miners) and `defaults.ts`.
+ * The parts: `http-app.ts` (fastify: CORS, body limit, rate limit, the
+ * WebSocket upgrade; routes in `session-routes.ts`), its front doors
+ * (`front-doors.ts`: handlers tried before fastify, such as `preview-door.ts`,
+ * preview hosts to sandbox ports), `session-registry.ts` (the live sessions and
+ * their caps), `docker-reconciler.ts` (orphans, stopped containers, Docker
+ * outages), `origin-quotas.ts` and `cpu-meter.ts` (each site's quotas, miners),
+ * `../egress/` (what sandboxes may reach) and `defaults.ts`.
  */
 import type { Server } from 'node:http';
 import Docker from 'dockerode';
@@ -19,11 +21,13 @@ import { CpuMeter } from './cpu-meter.js';
 import { SandboxEgress, type EgressMode } from '../egress/sandbox-egress.js';
 import { DependencyCache } from './dependency-cache.js';
 import { DockerReconciler } from './docker-reconciler.js';
-import { createHttpApp, heartbeat } from './http-app.js';
+import { createHttpApp } from './http-app.js';
 import { checkImages, resolveOptions, type OrchestratorOptions, type ResolvedOptions } from './options.js';
+import { previewDoor } from './preview-door.js';
 import { PreviewHosts } from './preview-proxy.js';
 import type { Session } from './session.js';
 import { SessionRegistry } from './session-registry.js';
+import { heartbeat } from './session-socket.js';
 import { TokenSigner } from './tokens.js';
 import { WarmPool } from './warm-pool.js';
 
@@ -75,14 +79,10 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
   const cpus = config.sandboxLimits?.cpus ?? DEFAULT_LIMITS.cpus;
   const meter = new CpuMeter({ docker, registry, cpus, minerWindow: config.limits.minerWindow, log: config.log });
   let baseUrl: string | undefined;
-  const app = createHttpApp({
-    config,
-    registry,
-    signer,
-    previews,
-    health: async () => ({ docker: await reconciler.dockerAnswers(), warm: pool.total }),
-    publicUrl: () => config.publicUrl ?? baseUrl ?? '',
-  });
+  const health = async () => ({ docker: (await reconciler.dockerAnswers()) ? ('up' as const) : ('unreachable' as const), warm: pool.total });
+  // Tried in order before the session API, for requests and upgrades alike; the first that takes one answers it.
+  const frontDoors = [previewDoor(previews, registry.sessions)];
+  const app = createHttpApp({ config, registry, signer, health, publicUrl: () => config.publicUrl ?? baseUrl ?? '' }, frontDoors);
   let timers: NodeJS.Timeout[] = [];
 
   function startTimers(): void {
@@ -109,10 +109,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       await reconciler.ensureNetwork();
       await reconciler.removeOrphans();
       if (allowsPtrace(seccompProfile)) config.log('warning: sandboxes run under a seccomp profile that allows ptrace between their own processes; `npm run setup` installs one without it (see docs/security.md)');
-      await new Promise<void>((resolve, reject) => {
-        app.server.once('error', reject);
-        app.server.listen(port, host, () => resolve());
-      });
+      await app.listen(port, host);
       const address = app.server.address();
       const actual = typeof address === 'object' && address ? address.port : port;
       baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${actual}`;
@@ -128,12 +125,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       for (const timer of timers) clearInterval(timer);
       await Promise.all([registry.close(), pool.close()]);
       await egress.close();
-      for (const ws of app.websockets.clients) ws.terminate();
-      app.websockets.close();
-      await new Promise<void>((resolve) => {
-        app.server.close(() => resolve());
-        app.server.closeAllConnections();
-      });
+      await app.close();
     },
   };
 }

@@ -1,7 +1,6 @@
-/** The orchestrator's pure parts, without Docker: session tokens, rate limits, preview host names. Node only. */
+/** The orchestrator's pure parts, without Docker: session tokens, preview host names. Node only. */
 import { expect } from 'chai';
 import { parsePreviewHost } from '../../../src/server/orchestrator/preview-proxy.js';
-import { RateLimiter } from '../../../src/server/orchestrator/rate-limit.js';
 import { TokenSigner } from '../../../src/server/orchestrator/tokens.js';
 
 describe('session tokens', () => {
@@ -22,17 +21,6 @@ describe('session tokens', () => {
     expect(signer.check(`${session}.${Number(expiry) + 1}.${mac}`, 'abcd1234', 1000), 'a longer life').to.equal('malformed');
     expect(signer.check(`${session}.${expiry}`, 'abcd1234', 1000)).to.equal('malformed');
     expect(new TokenSigner('another secret', 60_000).check(token, 'abcd1234', 1000), 'another server\'s').to.equal('malformed');
-  });
-});
-
-describe('rate limits', () => {
-  it('allows `perMinute` actions at once, then refills continuously', () => {
-    const limiter = new RateLimiter(3);
-    expect([1, 2, 3, 4].map(() => limiter.take('1.2.3.4', 0))).to.deep.equal([true, true, true, false]);
-    expect(limiter.take('5.6.7.8', 0), 'another address has its own bucket').to.equal(true);
-    expect(limiter.take('1.2.3.4', 19_000), 'not yet a whole token refilled').to.equal(false);
-    expect(limiter.take('1.2.3.4', 20_000), 'a third of a minute later, one more').to.equal(true);
-    expect(limiter.take('1.2.3.4', 20_000)).to.equal(false);
   });
 });
 
