@@ -54,6 +54,11 @@ export const FLAGS = {
     arg: '<f>',
     help: "seccomp profile of every sandbox, Docker's JSON format (default /etc/code-sandbox/seccomp.json,\nDocker's default without ptrace, which npm run setup installs; else the daemon's default)",
   },
+  // gVisor (issue 17)
+  runtime: {
+    arg: '<name>',
+    help: "OCI runtime of the sandboxes, as registered with Docker: runsc (gVisor's user-space kernel;\nnpm run setup -- runsc installs it) or runc (default: the daemon's default, runc)",
+  },
 } satisfies Record<string, Flag>;
 
 /** `code-sandbox-server --help`. */
@@ -116,12 +121,13 @@ export function orchestratorOptions(values: Values, env: NodeJS.ProcessEnv = pro
     ...given('owner', string('owner')),
     ...(seccompProfile && { seccompProfile }),
     ...(env['CODE_SANDBOX_SECRET'] && { secret: env['CODE_SANDBOX_SECRET'] }),
+    ...given('runtime', string('runtime')),
     limits: limits(values),
   };
 }
 
 /** `{key: value}` for a value given (not empty), else nothing. */
-function given<K extends 'image' | 'previewUrl' | 'publicUrl' | 'network' | 'owner'>(key: K, value: string | undefined): Partial<Record<K, string>> {
+function given<K extends 'image' | 'previewUrl' | 'publicUrl' | 'network' | 'owner' | 'runtime'>(key: K, value: string | undefined): Partial<Record<K, string>> {
   return value ? ({ [key]: value } as Record<K, string>) : {};
 }
 

@@ -33,8 +33,8 @@ export interface HttpAppContext {
   registry: SessionRegistry;
   signer: TokenSigner;
   previews: PreviewHosts;
-  /** `/healthz`'s figures: whether Docker answers, and the warm containers. */
-  health: () => Promise<{ docker: boolean; warm: number }>;
+  /** `/healthz`'s figures: whether Docker answers, the warm containers, the sandboxes' runtime. */
+  health: () => Promise<{ docker: boolean; warm: number; runtime: string }>;
   /** The base URL clients reach this server at (for `websocketUrl`). */
   publicUrl: () => string;
 }
@@ -70,9 +70,9 @@ async function route(context: HttpAppContext, rateLimiter: RateLimiter, req: Inc
   if (cors(req, res)) return;
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   if (path === '/healthz' && req.method === 'GET') {
-    const { docker, warm } = await context.health();
+    const { docker, ...figures } = await context.health();
     const ok = !registry.closing && docker;
-    sendJson(res, ok ? 200 : 503, { ok, docker: docker ? 'up' : 'unreachable', sessions: registry.sessions.size, warm });
+    sendJson(res, ok ? 200 : 503, { ok, docker: docker ? 'up' : 'unreachable', ...figures, sessions: registry.sessions.size });
     return;
   }
   const origin = req.headers.origin;

@@ -11,6 +11,7 @@
  */
 import type { Server } from 'node:http';
 import Docker from 'dockerode';
+import { resolveRuntime, type SandboxRuntime } from '../local-engine/container-runtime.js';
 import { allowsPtrace, defaultSeccompProfile } from '../local-engine/seccomp.js';
 import type { LocalContainerEngineOptions } from '../local-engine/local-container-engine.js';
 import { DependencyCache } from './dependency-cache.js';
@@ -48,6 +49,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     owner: config.owner,
     limits: { fileBytes: config.limits.maxFileBytes, ...config.sandboxLimits },
     ...(seccompProfile && { seccompProfile }),
+    ...(config.runtime && { runtime: config.runtime }),
   });
   const signer = new TokenSigner(config.secret, config.tokenTtl);
   const pool = new WarmPool(config.pool, engineOptions, config.log);
@@ -56,12 +58,14 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
   const registry = new SessionRegistry({ config, pool, cache, signer, engineOptions, previewUrl: (session, port) => previews.url(session, port) });
   const reconciler = new DockerReconciler(docker, config, registry, pool);
   let baseUrl: string | undefined;
+  /** The runtime sandboxes run under, as the daemon named it at start. */
+  let runtime: SandboxRuntime | undefined;
   const app = createHttpApp({
     config,
     registry,
     signer,
     previews,
-    health: async () => ({ docker: await reconciler.dockerAnswers(), warm: pool.total }),
+    health: async () => ({ docker: await reconciler.dockerAnswers(), warm: pool.total, runtime: runtime?.name ?? config.runtime ?? 'unknown' }),
     publicUrl: () => config.publicUrl ?? baseUrl ?? '',
   });
   let timers: NodeJS.Timeout[] = [];
@@ -86,6 +90,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     async listen(port = 0, host = '127.0.0.1') {
       // Fail at start, not on every session: an operator sees the fix once, in the terminal.
       await checkImages(docker, config);
+      runtime = await resolveRuntime(docker, config.runtime);
       await reconciler.ensureNetwork();
       await reconciler.removeOrphans();
       if (allowsPtrace(seccompProfile)) config.log('warning: sandboxes run under a seccomp profile that allows ptrace between their own processes; `npm run setup` installs one without it (see docs/security.md)');
@@ -100,7 +105,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       startTimers();
       // Other stacks' images are pooled once a session has asked for one (claim refills): most sites use one stack.
       pool.fill(config.image);
-      config.log(`listening on ${baseUrl} (previews at ${previews.template})`);
+      config.log(`listening on ${baseUrl} (previews at ${previews.template}); sandboxes run under ${runtime.description}`);
       return baseUrl;
     },
     async close() {
