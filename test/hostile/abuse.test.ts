@@ -16,7 +16,7 @@ import type { FileSystemTree } from '../../src/index.js';
 import type { LocalContainerEngine } from '../../src/server/index.js';
 import { LimitExceededError } from '../../src/engine/errors.js';
 import { rejectionOf } from '../contract/helpers.js';
-import { containers, remoteEngine, testOwner } from '../node/support/orchestrator.js';
+import { containers, remoteEngine, RUNTIME, testOwner } from '../node/support/orchestrator.js';
 import { hostileEngine, printedSoFar, sh } from './support.js';
 
 /** Another sandbox that must keep answering while its neighbour misbehaves. */
@@ -213,7 +213,7 @@ describe('hostile: floods of output through a real orchestrator process', functi
   }
 
   before(async () => {
-    cli = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts', '--port', '0', '--owner', owner], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cli = spawn(process.execPath, ['--import', 'tsx', 'src/server/cli.ts', '--port', '0', '--owner', owner, ...(RUNTIME ? ['--runtime', RUNTIME] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     let printed = '';
     cli.stdout!.on('data', (chunk: Buffer) => (printed += chunk.toString()));
     cli.stderr!.on('data', (chunk: Buffer) => (printed += chunk.toString()));
