@@ -82,7 +82,7 @@ if (only === 'hostile') {
 }
 // gVisor (issue 17): the engine contract, the runtime checks and the fast hostile suite again with every
 // sandbox under runsc (CS_RUNTIME), which setup installs and registers with Docker; in test:hostile, the
-// heavy attacks too (fewer create/destroy cycles; restarting dockerd is runtime-independent, so runc only).
+// heavy attacks too (50 create/destroy cycles, not 500; restarting dockerd is runtime-independent, so runc only).
 const runsc = { env: { CS_RUNTIME: 'runsc' } };
 const mochaTs = ['mocha', '--no-config', '--node-option', 'import=tsx', '--extension', 'ts', '--reporter', './scripts/test-reporters/mocha-stats.cjs'];
 if (!only || only === 'runsc' || only === 'hostile') step('Setup (runsc)', 'bash', ['scripts/setup.sh', 'runsc']);
@@ -92,7 +92,7 @@ if (!only || only === 'runsc') {
 }
 if (only === 'hostile') {
   step('Hostile suites under runsc', 'npx', [...mochaTs, '--node-option', 'expose-gc', '--timeout', '300000', 'test/hostile/**/*.test.ts'],
-    { counts: true, env: { ...runsc.env, HOSTILE_CYCLES: '100' } });
+    { counts: true, env: { ...runsc.env, HOSTILE_CYCLES: '50' } });
 }
 
 for (const problem of problems) console.log(`✗ ${problem}`);
