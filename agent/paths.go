@@ -132,10 +132,10 @@ func openDir(rel string, create bool) (*os.File, error) {
 		if c == "" || c == "." {
 			continue
 		}
-		next, err := openat(fd, c, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC)
+		next, err := openDirAt(fd, c)
 		if err == syscall.ENOENT && create {
 			if err = syscall.Mkdirat(fd, c, 0o755); err == nil || err == syscall.EEXIST {
-				next, err = openat(fd, c, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC)
+				next, err = openDirAt(fd, c)
 			}
 		}
 		syscall.Close(fd)
@@ -148,6 +148,26 @@ func openDir(rel string, create bool) (*os.File, error) {
 		fd = next
 	}
 	return os.NewFile(uintptr(fd), path.Join(workspace, rel)), nil
+}
+
+// openDirAt opens the folder `name` in `dir`, never through a symlink (ELOOP),
+// and fails with ENOTDIR on anything else. Not O_DIRECTORY|O_NOFOLLOW: gVisor
+// (runsc 20240729) follows a symlink to a folder despite O_NOFOLLOW when
+// O_DIRECTORY is set. O_NONBLOCK: a FIFO opens without waiting for a writer.
+func openDirAt(dir int, name string) (int, error) {
+	fd, err := openat(dir, name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC)
+	if err != nil {
+		return -1, err
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
+		syscall.Close(fd)
+		if err == nil {
+			err = syscall.ENOTDIR
+		}
+		return -1, err
+	}
+	return fd, nil
 }
 
 func openat(dir int, name string, flags int) (int, error) {

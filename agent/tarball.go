@@ -102,7 +102,7 @@ func inDir(name, parent string, do func(dir *os.File) error) error {
 
 // replaceable refuses to put a file or symlink where a folder is.
 func replaceable(dir *os.File, name string) error {
-	fd, err := openat(int(dir.Fd()), name, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC)
+	fd, err := openDirAt(int(dir.Fd()), name)
 	if err == nil {
 		syscall.Close(fd)
 		return syscall.EISDIR

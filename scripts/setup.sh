@@ -6,7 +6,7 @@
 # Used by the test command, CI and `npm start`. Idempotent: a second run on a
 # ready machine takes a second or two.
 #
-#   scripts/setup.sh [docker] [agent] [images [stack...]] [browsers]     (default: docker agent browsers)
+#   scripts/setup.sh [docker] [agent] [images [stack...]] [browsers] [runsc]   (default: docker agent browsers)
 #
 #   e.g. `npm run setup -- images go rust`; the stacks are node (also python), go,
 #   rust, ruby and php; `images` alone builds them all.
@@ -17,6 +17,7 @@
 #                        (default /usr/local/lib/code-sandbox/code-sandbox-agent)
 #   DOCKER_HOST          use that daemon (e.g. Podman's socket) instead of starting one
 #   CHROMIUM_PATH        use that Chromium instead of Debian's
+#   CODE_SANDBOX_RUNSC   where gVisor's runsc is, or goes (default /usr/local/bin/runsc)
 set -euo pipefail
 
 STATE_DIR="${CODE_SANDBOX_STATE_DIR:-/var/tmp/code-sandbox}"
@@ -79,6 +80,14 @@ NODE_VERSION=22.23.5   # the official Node.js LTS build, from the npm registry
 NPM_VERSION=11.21.3
 IMAGES_DIR="$(cd "$(dirname "$0")" && pwd)/images"
 
+# The first plain Debian archive the machine's apt sources name (one-line or deb822).
+debian_mirror() {
+  local mirror
+  mirror="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
+    | awk '/^(URIs:|deb) / { for (i = 2; i <= NF; i++) if ($i ~ /^https?:.*\/debian\/?$/) { print $i; exit } }' || true)"
+  echo "${mirror:-http://deb.debian.org/debian}"
+}
+
 stack_image() { echo "code-sandbox/$1:trixie"; }
 image_size() { docker image inspect "$1" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}'; }
 
@@ -89,10 +98,7 @@ ensure_root_image() {
   command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
   as_root "building the sandbox images"
   local mirror rootfs started=$SECONDS
-  # The first plain Debian archive the machine's apt sources name (one-line or deb822).
-  mirror="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
-    | awk '/^(URIs:|deb) / { for (i = 2; i <= NF; i++) if ($i ~ /^https?:.*\/debian\/?$/) { print $i; exit } }' || true)"
-  mirror="${mirror:-http://deb.debian.org/debian}"
+  mirror="$(debian_mirror)"
   rootfs="$(mktemp -d /var/tmp/code-sandbox-rootfs.XXXXXX)"
   trap 'rm -rf "${rootfs:-}"; trap - RETURN' RETURN
   log "debootstrap trixie from $mirror for $ROOT_IMAGE (takes 1-2 minutes)"
@@ -256,6 +262,80 @@ ensure_browsers() {
   log "WebKit is ready (WebKitGTK $(dpkg-query -W -f '${Version}' webkit2gtk-driver 2>/dev/null || echo '?'))"
 }
 
+# gVisor's runsc, registered with Docker as the runtime `runsc` (`--runtime runsc`).
+# The build comes from Debian trixie's package whatever this machine runs:
+# bookworm has none, and unstable's build of the same release (made with a newer
+# Go) panics in its sentry on the first `npm --version`. Its apt lists go to a
+# folder of their own, so the machine's apt sources stay as they are.
+RUNSC="${CODE_SANDBOX_RUNSC:-/usr/local/bin/runsc}"
+DAEMON_JSON=/etc/docker/daemon.json
+
+ensure_runsc_binary() {
+  if [ -x "$RUNSC" ] && "$RUNSC" --version >/dev/null 2>&1; then
+    log "gVisor $RUNSC is present ($("$RUNSC" --version | head -n1))"
+    return
+  fi
+  as_root "installing gVisor (runsc)"
+  local work
+  work="$(mktemp -d)"
+  trap 'rm -rf "${work:-}"; trap - RETURN' RETURN
+  mkdir -p "$work/lists/partial"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(debian_mirror) trixie main" >"$work/sources.list"
+  local apt=(-o "Dir::Etc::sourcelist=$work/sources.list" -o Dir::Etc::sourceparts=- -o "Dir::State::Lists=$work/lists" -o APT::Sandbox::User=root)
+  log "fetching runsc from Debian trixie"
+  apt-get "${apt[@]}" update -qq >/dev/null || die "cannot read Debian trixie's package lists from $(debian_mirror)"
+  (cd "$work" && apt-get "${apt[@]}" download -qq runsc >/dev/null) || die "cannot download Debian trixie's runsc package"
+  dpkg-deb -x "$work"/runsc_*.deb "$work/root"
+  install -D -m 755 "$work/root/usr/bin/runsc" "$RUNSC"
+  "$RUNSC" --version >/dev/null || die "$RUNSC does not run on this machine"
+  log "gVisor is installed at $RUNSC ($("$RUNSC" --version | head -n1))"
+}
+
+# Registers runsc in daemon.json, keeping what else is there; says whether it
+# changed the file. --network=host: the sandbox keeps the network namespace Docker
+# made for it (its bridge, the firewall) and gVisor passes its sockets to the host
+# kernel there; gVisor's own netstack refuses to start inside that namespace (see
+# docs/security.md). Not --oci-seccomp (gVisor applying the seccomp profile itself):
+# with Docker's profile, Node in this release then often fails to start a thread.
+register_runsc() {
+  as_root "registering runsc with Docker"
+  mkdir -p "$(dirname "$DAEMON_JSON")"
+  RUNSC="$RUNSC" node - "$DAEMON_JSON" <<'NODE'
+const fs = require('node:fs');
+const file = process.argv[2];
+const config = fs.existsSync(file) && fs.readFileSync(file, 'utf8').trim() ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+const wanted = { path: process.env.RUNSC, runtimeArgs: ['--network=host'] };
+if (JSON.stringify(config.runtimes?.runsc) === JSON.stringify(wanted)) process.exit(0);
+config.runtimes = { ...config.runtimes, runsc: wanted };
+fs.writeFileSync(`${file}.new`, `${JSON.stringify(config, null, 2)}\n`);
+fs.renameSync(`${file}.new`, file);
+console.error(`[setup] registered runsc in ${file}`);
+process.exit(10);
+NODE
+}
+
+runsc_registered() { docker info --format '{{json .Runtimes.runsc}}' 2>/dev/null | grep -q -- '--network=host'; }
+
+# Makes the running daemon know runsc: dockerd reloads its runtimes on SIGHUP,
+# so running containers are untouched. A daemon setup starts reads the file anyway.
+ensure_runsc() {
+  [ -z "${DOCKER_HOST:-}" ] || die "runsc: register it with the daemon at DOCKER_HOST=$DOCKER_HOST yourself (its runtimes, with --network=host); this script sets up the local dockerd"
+  ensure_runsc_binary
+  local changed=0
+  register_runsc || { [ $? = 10 ] && changed=1; } || die "cannot update $DAEMON_JSON (is it valid JSON?)"
+  ensure_daemon
+  if [ "$changed" = 1 ] || ! runsc_registered; then
+    local pid
+    pid="$(pidof dockerd || true)"
+    [ -n "$pid" ] || die "the Docker daemon is not a local dockerd; register runsc with it yourself"
+    log "reloading dockerd's runtimes (SIGHUP)"
+    kill -HUP $pid
+    for _ in $(seq 1 20); do runsc_registered && break; sleep 0.5; done
+    runsc_registered || die "dockerd did not take runsc from $DAEMON_JSON; see its log"
+  fi
+  log "runtime runsc is registered with Docker (use --runtime runsc)"
+}
+
 mkdir -p "$STATE_DIR" 2>/dev/null || STATE_DIR="$(mktemp -d)"
 set -- ${*:-docker agent browsers}
 while [ $# -gt 0 ]; do
@@ -269,6 +349,7 @@ while [ $# -gt 0 ]; do
       ensure_daemon; ensure_images "${stacks[@]}" ;;
     agent) ensure_daemon; ensure_agent ;;
     browsers) ensure_browsers ;;
-    *) die "unknown part '$part'; use docker, agent, images [stack...] and/or browsers" ;;
+    runsc) ensure_runsc ;;
+    *) die "unknown part '$part'; use docker, agent, images [stack...], browsers and/or runsc" ;;
   esac
 done

@@ -47,7 +47,7 @@ function step(name, command, args, { counts = false, retryImportFailure = false,
   console.log(`━━ ${name} done in ${seconds} s (exit ${result.status})`);
 }
 
-// `node scripts/test.mjs unit`, `node`, `browser`, `e2e` runs one suite; `hostile` runs the
+// `node scripts/test.mjs unit`, `node`, `browser`, `e2e`, `runsc` runs one suite; `hostile` runs the
 // heavy attack-and-fault suite (npm run test:hostile: not part of npm test, CI runs it after).
 const only = process.argv[2];
 // Every stack's image: the Node suites run each stack's hello world, the demo pages an example per stack.
@@ -79,6 +79,20 @@ if (only === 'hostile') {
   step('Setup', 'bash', ['scripts/setup.sh', 'docker', 'agent']);
   step('Hostile suites', 'npx', ['mocha', '--no-config', '--node-option', 'import=tsx', '--node-option', 'expose-gc', '--extension', 'ts',
     '--timeout', '300000', '--reporter', './scripts/test-reporters/mocha-stats.cjs', 'test/hostile/**/*.test.ts'], { counts: true });
+}
+// gVisor (issue 17): the engine contract, the runtime checks and the fast hostile suite again with every
+// sandbox under runsc (CS_RUNTIME), which setup installs and registers with Docker; in test:hostile, the
+// heavy attacks too (50 create/destroy cycles, not 500; restarting dockerd is runtime-independent, so runc only).
+const runsc = { env: { CS_RUNTIME: 'runsc' } };
+const mochaTs = ['mocha', '--no-config', '--node-option', 'import=tsx', '--extension', 'ts', '--reporter', './scripts/test-reporters/mocha-stats.cjs'];
+if (!only || only === 'runsc' || only === 'hostile') step('Setup (runsc)', 'bash', ['scripts/setup.sh', 'runsc']);
+if (!only || only === 'runsc') {
+  step('Node suites under runsc', 'npx', [...mochaTs, '--timeout', '90000',
+    'test/node/container-runtime.test.ts', 'test/node/local-container-engine.test.ts', 'test/node/hostile-sandbox.test.ts'], { counts: true, ...runsc });
+}
+if (only === 'hostile') {
+  step('Hostile suites under runsc', 'npx', [...mochaTs, '--node-option', 'expose-gc', '--timeout', '300000', 'test/hostile/**/*.test.ts'],
+    { counts: true, env: { ...runsc.env, HOSTILE_CYCLES: '50' } });
 }
 
 for (const problem of problems) console.log(`✗ ${problem}`);

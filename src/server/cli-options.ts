@@ -73,6 +73,11 @@ export const FLAGS = {
     multiple: true,
     help: "another host registries egress allows: name, name:port or *.domain (repeatable;\nadded to npm's, PyPI's, crates.io's, Go's, RubyGems' and Packagist's)",
   },
+  // gVisor (issue 17)
+  runtime: {
+    arg: '<name>',
+    help: "OCI runtime of the sandboxes, as registered with Docker: runsc (gVisor's user-space kernel;\nnpm run setup -- runsc installs it) or runc (default: the daemon's default, runc)",
+  },
 } satisfies Record<string, Flag>;
 
 /** `code-sandbox-server --help`. */
@@ -135,6 +140,7 @@ export function orchestratorOptions(values: Values, env: NodeJS.ProcessEnv = pro
     ...given('owner', string('owner')),
     ...(seccompProfile && { seccompProfile }),
     ...(env['CODE_SANDBOX_SECRET'] && { secret: env['CODE_SANDBOX_SECRET'] }),
+    ...given('runtime', string('runtime')),
     limits: limits(values),
     ...egressOptions(values),
   };
@@ -170,7 +176,7 @@ function egressOptions(values: Values): Pick<OrchestratorOptions, 'egress' | 'te
 }
 
 /** `{key: value}` for a value given (not empty), else nothing. */
-function given<K extends 'image' | 'previewUrl' | 'publicUrl' | 'network' | 'owner'>(key: K, value: string | undefined): Partial<Record<K, string>> {
+function given<K extends 'image' | 'previewUrl' | 'publicUrl' | 'network' | 'owner' | 'runtime'>(key: K, value: string | undefined): Partial<Record<K, string>> {
   return value ? ({ [key]: value } as Record<K, string>) : {};
 }
 

@@ -3,13 +3,13 @@ import { BehaviorSubject, first, firstValueFrom, scan, timeout } from 'rxjs';
 import type { ContainerEngine, ExecOptions, ProcessHandle } from '../../src/index.js';
 import { collectText } from '../../src/engine/observable.js';
 import { LocalContainerEngine, type LocalContainerEngineOptions } from '../../src/server/index.js';
-import { IMAGE, testOwner } from '../node/support/orchestrator.js';
+import { IMAGE, runtimeOption, testOwner } from '../node/support/orchestrator.js';
 
 export { IMAGE, run } from '../node/support/orchestrator.js';
 
 /** A local engine with an owner label of its own, so the test only ever removes its own containers. */
 export function hostileEngine(name: string, options: Partial<LocalContainerEngineOptions> = {}): LocalContainerEngine {
-  return new LocalContainerEngine({ image: IMAGE, owner: testOwner(`hostile-${name}`), ...options });
+  return new LocalContainerEngine({ image: IMAGE, owner: testOwner(`hostile-${name}`), ...runtimeOption, ...options });
 }
 
 /** Runs a shell script in the sandbox; resolves with its exit code and everything it printed. */

@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import type { ContainerEngine, PortEvent } from '../../src/index.js';
 import { LocalContainerEngine } from '../../src/server/index.js';
 import { until } from '../contract/helpers.js';
-import { IMAGE, remoteEngine, startOrchestrator, testOwner } from './support/orchestrator.js';
+import { IMAGE, remoteEngine, runtimeOption, startOrchestrator, testOwner } from './support/orchestrator.js';
 
 /** The WebContainer tutorial's app (webcontainers.io/tutorial), as its readers type it. */
 const TUTORIAL_APP = {
@@ -61,7 +61,7 @@ describe('dev servers on any port', function () {
   this.timeout(10 * 60_000);
 
   it('runs the WebContainer tutorial app (Express + nodemon on 3111) on the local engine', async () => {
-    const engine = new LocalContainerEngine({ image: IMAGE, owner: testOwner('tutorial') });
+    const engine = new LocalContainerEngine({ image: IMAGE, owner: testOwner('tutorial'), ...runtimeOption });
     await engine.boot();
     try {
       const server = await installAndServe(engine, TUTORIAL_APP);

@@ -7,15 +7,15 @@ import { containerEngineContract } from '../contract/container-engine.contract.j
 import { once } from 'node:events';
 import { rejectionOf, until, waitForText } from '../contract/helpers.js';
 import { collectText } from '../../src/engine/observable.js';
-import { containers, IMAGE, run, testOwner } from './support/orchestrator.js';
+import { containers, IMAGE, run, RUNTIME, runtimeOption, testOwner } from './support/orchestrator.js';
 
 const OWNER = testOwner('local');
 
 function localEngine(options: Partial<ConstructorParameters<typeof LocalContainerEngine>[0]> = {}): LocalContainerEngine {
-  return new LocalContainerEngine({ image: IMAGE, owner: OWNER, ...options });
+  return new LocalContainerEngine({ image: IMAGE, owner: OWNER, ...runtimeOption, ...options });
 }
 
-containerEngineContract('LocalContainerEngine on Docker', {
+containerEngineContract(`LocalContainerEngine on Docker (${RUNTIME ?? 'runc'})`, {
   create: () => localEngine(),
   assertGone: async (engine: ContainerEngine) => {
     const id = (engine as LocalContainerEngine).containerId;
@@ -129,8 +129,9 @@ describe('LocalContainerEngine', function () {
     const offline = localEngine({ network: 'none' });
     await offline.boot();
     try {
-      const probe = await offline.exec('sh', ['-c', 'cat /sys/class/net/*/operstate 2>/dev/null | wc -l; ls /sys/class/net']);
-      expect((await collectText(probe.stream)).trim().split('\n').pop()).to.equal('lo');
+      // /proc/net/dev lists the interfaces under runc and gVisor alike (gVisor has no /sys/class/net).
+      const probe = await offline.exec('sh', ['-c', "awk -F: 'NR > 2 { print $1 }' /proc/net/dev | tr -d ' '"]);
+      expect((await collectText(probe.stream)).trim()).to.equal('lo');
       const server = await offline.startDevServer({ command: `node -e "require('http').createServer((q, s) => s.end('offline')).listen(8123, '127.0.0.1')"` });
       expect(await (await fetch(server.url)).text()).to.equal('offline');
     } finally {

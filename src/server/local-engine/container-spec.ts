@@ -49,6 +49,8 @@ export interface ContainerSpecInput {
   name?: string;
   /** Seccomp profile as JSON text; undefined keeps the daemon's default. */
   seccompProfile?: string | undefined;
+  /** The OCI runtime registered with Docker (`runsc` for gVisor); undefined keeps the daemon's default. */
+  runtime?: string | undefined;
 }
 
 /** The Docker Engine API create body for a sandbox. */
@@ -83,6 +85,7 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
     Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
     Labels: input.labels,
     HostConfig: {
+      ...(input.runtime && { Runtime: input.runtime }),
       Init: false,
       Mounts: [{ Type: 'volume', Source: input.agentVolume, Target: AGENT_MOUNT, ReadOnly: true }],
       CapDrop: ['ALL'],

@@ -29,6 +29,7 @@ import { connectAgentSocket } from './agent/agent-socket.js';
 import { agentVolume } from './agent/agent-volume.js';
 import { attachAgent } from './agent/attach-agent.js';
 import { MAX_BODY_BYTES } from './agent/frames.js';
+import { isUnknownRuntime, unknownRuntime } from './container-runtime.js';
 import { containerSpec, DEFAULT_LIMITS, OWNER_LABEL, type SandboxLimits } from './container-spec.js';
 import { followDevServer, waitForHttp } from './dev-server.js';
 import { forwardPort, type PortForwarder } from './port-forwarder.js';
@@ -67,6 +68,13 @@ export interface LocalContainerEngineOptions {
    * without ptrace (see `defaultSeccompProfile`), else the daemon's default.
    */
   seccompProfile?: string;
+  /**
+   * The OCI runtime Docker runs the sandbox with, by the name it is registered
+   * under: `runsc` runs it on gVisor's user-space kernel (`npm run setup -- runsc`
+   * installs and registers it; see docs/security.md), `runc` is Docker's usual
+   * one. Default: the daemon's default runtime.
+   */
+  runtime?: string;
   /** The agent binary on this host (default: `CODE_SANDBOX_AGENT`, else where `scripts/setup.sh agent` builds it). */
   agentBinary?: string;
   /** Default boot timeout in ms (default 60 s). */
@@ -349,8 +357,12 @@ export class LocalContainerEngine extends ContainerEngine {
       labels: { ...this.#options.labels, [OWNER_LABEL]: this.#options.owner ?? 'local' },
       ...(this.#options.name && { name: this.#options.name }),
       seccompProfile: this.#options.seccompProfile ?? defaultSeccompProfile(),
+      runtime: this.#options.runtime,
     });
-    this.#container = await this.#docker.createContainer(spec);
+    this.#container = await this.#docker.createContainer(spec).catch((error: unknown) => {
+      // Docker refuses a runtime it does not know with a terse 400: say how to get it.
+      throw this.#options.runtime && isUnknownRuntime(error) ? unknownRuntime(this.#options.runtime) : error;
+    });
     const { connection, logTail } = await attachAgent(this.#container);
     this.#agent = connection;
     // Docker's embedded DNS listens on 127.0.0.11 inside containers on user-defined networks: not the sandbox's.

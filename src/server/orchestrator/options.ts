@@ -117,10 +117,21 @@ export interface OrchestratorOptions {
   registryHosts?: string[];
   /** How `registries` egress is set up: its network, the proxy's port, fixed host addresses. */
   egressProxy?: EgressProxyOptions;
+
+  // gVisor (issue 17)
+  /**
+   * The OCI runtime every sandbox runs under, by the name it is registered with
+   * Docker: `runsc` (gVisor's user-space kernel; `npm run setup -- runsc`
+   * installs and registers it) or `runc`. Default: the daemon's default runtime
+   * (runc, unless the operator changed it), even where runsc is installed: see
+   * docs/performance.md, "runc or runsc". The server refuses to start with a
+   * runtime the daemon does not know.
+   */
+  runtime?: string;
 }
 
 /** Options with no default: absent means off (or decided elsewhere). */
-type Optional = 'docker' | 'previewUrl' | 'publicUrl' | 'sandboxLimits' | 'sandboxNetwork' | 'dependencyCache' | 'seccompProfile' | 'egressProxy';
+type Optional = 'docker' | 'previewUrl' | 'publicUrl' | 'sandboxLimits' | 'sandboxNetwork' | 'dependencyCache' | 'seccompProfile' | 'egressProxy' | 'runtime';
 export type ResolvedOptions = Required<Omit<OrchestratorOptions, Optional>> & Pick<OrchestratorOptions, Optional> & { limits: Required<OrchestratorLimits> };
 
 /** The options with every default filled in (from `DEFAULTS`). */

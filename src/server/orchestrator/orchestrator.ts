@@ -14,6 +14,7 @@
  */
 import type { Server } from 'node:http';
 import Docker from 'dockerode';
+import { resolveRuntime, type SandboxRuntime } from '../local-engine/container-runtime.js';
 import { allowsPtrace, defaultSeccompProfile } from '../local-engine/seccomp.js';
 import type { LocalContainerEngineOptions } from '../local-engine/local-container-engine.js';
 import { DEFAULT_LIMITS } from '../local-engine/container-spec.js';
@@ -58,6 +59,7 @@ function sandboxOptions(
     owner: config.owner,
     limits: { fileBytes: config.limits.maxFileBytes, ...config.sandboxLimits },
     ...(seccompProfile && { seccompProfile }),
+    ...(config.runtime && { runtime: config.runtime }),
   };
 }
 
@@ -79,7 +81,13 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
   const cpus = config.sandboxLimits?.cpus ?? DEFAULT_LIMITS.cpus;
   const meter = new CpuMeter({ docker, registry, cpus, minerWindow: config.limits.minerWindow, log: config.log });
   let baseUrl: string | undefined;
-  const health = async () => ({ docker: (await reconciler.dockerAnswers()) ? ('up' as const) : ('unreachable' as const), warm: pool.total });
+  /** The runtime sandboxes run under, as the daemon named it at start. */
+  let runtime: SandboxRuntime | undefined;
+  const health = async () => ({
+    docker: (await reconciler.dockerAnswers()) ? ('up' as const) : ('unreachable' as const),
+    warm: pool.total,
+    runtime: runtime?.name ?? config.runtime ?? 'unknown',
+  });
   // Tried in order before the session API, for requests and upgrades alike; the first that takes one answers it.
   const frontDoors = [previewDoor(previews, registry.sessions)];
   const app = createHttpApp({ config, registry, signer, health, publicUrl: () => config.publicUrl ?? baseUrl ?? '' }, frontDoors);
@@ -106,6 +114,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     async listen(port = 0, host = '127.0.0.1') {
       // Fail at start, not on every session: an operator sees the fix once, in the terminal.
       await checkImages(docker, config);
+      runtime = await resolveRuntime(docker, config.runtime);
       await reconciler.ensureNetwork();
       await reconciler.removeOrphans();
       if (allowsPtrace(seccompProfile)) config.log('warning: sandboxes run under a seccomp profile that allows ptrace between their own processes; `npm run setup` installs one without it (see docs/security.md)');
@@ -117,7 +126,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       startTimers();
       // Other stacks' images are pooled once a session has asked for one (claim refills): most sites use one stack.
       pool.fill(config.image);
-      config.log(`listening on ${baseUrl} (previews at ${previews.template})`);
+      config.log(`listening on ${baseUrl} (previews at ${previews.template}); sandboxes run under ${runtime.description}`);
       return baseUrl;
     },
     async close() {

@@ -9,6 +9,14 @@ import { createOrchestrator, DEFAULT_IMAGE, type Orchestrator, type Orchestrator
 export const run = promisify(execFile);
 /** The sandbox image the Node suites run (scripts/setup.sh builds it). */
 export const IMAGE = process.env['CODE_SANDBOX_IMAGE'] ?? DEFAULT_IMAGE;
+/**
+ * The OCI runtime the suites' sandboxes run under: `CS_RUNTIME=runsc` runs them
+ * on gVisor (scripts/test.mjs does, for the contract and hostile suites); unset,
+ * the daemon's default (runc).
+ */
+export const RUNTIME = process.env['CS_RUNTIME'] || undefined;
+/** `{ runtime }` when the suites run under a runtime of their own, to spread into engine and orchestrator options. */
+export const runtimeOption: { runtime?: string } = RUNTIME ? { runtime: RUNTIME } : {};
 let counter = 0;
 
 /** A unique owner label per orchestrator, so parallel runs never reap each other's containers. */
@@ -18,7 +26,7 @@ export function testOwner(name: string): string {
 
 export async function startOrchestrator(options: OrchestratorOptions = {}): Promise<{ orchestrator: Orchestrator; url: string; owner: string }> {
   const owner = options.owner ?? testOwner('orch');
-  const orchestrator = createOrchestrator({ log: () => undefined, ...options, owner });
+  const orchestrator = createOrchestrator({ log: () => undefined, ...runtimeOption, ...options, owner });
   const url = await orchestrator.listen(0);
   return { orchestrator, url, owner };
 }
