@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { FrontDoor } from '../fleet/front-door.js';
 import { CLOSE } from '../../protocol/messages.js';
 import { HttpError, sendError, sendJson } from './http-errors.js';
 import type { ResolvedOptions } from './options.js';
@@ -33,10 +34,12 @@ export interface HttpAppContext {
   registry: SessionRegistry;
   signer: TokenSigner;
   previews: PreviewHosts;
-  /** `/healthz`'s figures: whether Docker answers, and the warm containers. */
-  health: () => Promise<{ docker: boolean; warm: number }>;
+  /** `/healthz`'s figures: whether Docker answers, the warm containers, and more (the fleet's owner id and capacity). */
+  health: () => Promise<{ docker: boolean; warm: number } & Record<string, unknown>>;
   /** The base URL clients reach this server at (for `websocketUrl`). */
   publicUrl: () => string;
+  /** Tried before any route (the fleet's: requests for sessions other servers own). */
+  frontDoor?: FrontDoor;
 }
 
 /** The HTTP server and its WebSocket server (for the heartbeat and for closing). */
@@ -51,10 +54,11 @@ const MAX_BODY = 4096;
 export function createHttpApp(context: HttpAppContext): HttpApp {
   const rateLimiter = new RateLimiter(context.config.limits.createsPerMinute);
   const server = createServer((req, res) => {
+    if (context.frontDoor?.request(req, res)) return;
     route(context, rateLimiter, req, res).catch((error: unknown) => sendError(res, error, context.config.log));
   });
   const websockets = new WebSocketServer({ noServer: true, maxPayload: context.config.limits.maxMessageBytes });
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrade(context, websockets, req, socket, head));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => context.frontDoor?.upgrade(req, socket, head) || upgrade(context, websockets, req, socket, head));
   return { server, websockets };
 }
 
@@ -70,9 +74,9 @@ async function route(context: HttpAppContext, rateLimiter: RateLimiter, req: Inc
   if (cors(req, res)) return;
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   if (path === '/healthz' && req.method === 'GET') {
-    const { docker, warm } = await context.health();
+    const { docker, ...figures } = await context.health();
     const ok = !registry.closing && docker;
-    sendJson(res, ok ? 200 : 503, { ok, docker: docker ? 'up' : 'unreachable', sessions: registry.sessions.size, warm });
+    sendJson(res, ok ? 200 : 503, { ok, docker: docker ? 'up' : 'unreachable', ...figures, sessions: registry.sessions.size });
     return;
   }
   const origin = req.headers.origin;

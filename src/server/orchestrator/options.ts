@@ -6,6 +6,7 @@ import type { SandboxLimits } from '../local-engine/container-spec.js';
 import { SANDBOX_NETWORK, type SandboxNetworkOptions } from '../local-engine/sandbox-network.js';
 import { STACK_IMAGES } from '../stack-images.js';
 import { DEFAULTS } from './defaults.js';
+import type { FleetOptions } from '../fleet/fleet.js';
 
 /** Limits the orchestrator enforces; every one is configurable. */
 export interface OrchestratorLimits {
@@ -87,10 +88,13 @@ export interface OrchestratorOptions {
   docker?: Docker;
   /** Where log lines go (default: stderr). */
   log?: (line: string) => void;
+  // Fleet (issue 18): several servers behind one name.
+  /** The other servers of a fleet (peers, a DNS name, this server's advertise URL); the fleet's servers share `secret`. */
+  fleet?: FleetOptions;
 }
 
 /** Options with no default: absent means off (or decided elsewhere). */
-type Optional = 'docker' | 'previewUrl' | 'publicUrl' | 'sandboxLimits' | 'sandboxNetwork' | 'dependencyCache' | 'seccompProfile';
+type Optional = 'docker' | 'previewUrl' | 'publicUrl' | 'sandboxLimits' | 'sandboxNetwork' | 'dependencyCache' | 'seccompProfile' | 'fleet';
 export type ResolvedOptions = Required<Omit<OrchestratorOptions, Optional>> & Pick<OrchestratorOptions, Optional> & { limits: Required<OrchestratorLimits> };
 
 /** The options with every default filled in (from `DEFAULTS`). */

@@ -13,6 +13,7 @@ import type { Server } from 'node:http';
 import Docker from 'dockerode';
 import { allowsPtrace, defaultSeccompProfile } from '../local-engine/seccomp.js';
 import type { LocalContainerEngineOptions } from '../local-engine/local-container-engine.js';
+import { createFleet } from '../fleet/fleet.js';
 import { DependencyCache } from './dependency-cache.js';
 import { DockerReconciler } from './docker-reconciler.js';
 import { createHttpApp, heartbeat } from './http-app.js';
@@ -53,7 +54,15 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
   const pool = new WarmPool(config.pool, engineOptions, config.log);
   const cache = config.dependencyCache ? new DependencyCache({ dir: config.dependencyCache, engineOptions, log: config.log }) : undefined;
   const previews = new PreviewHosts();
-  const registry = new SessionRegistry({ config, pool, cache, signer, engineOptions, previewUrl: (session, port) => previews.url(session, port) });
+  const fleet = createFleet({
+    options: config.fleet,
+    secret: config.secret,
+    secretGiven: options.secret !== undefined,
+    previews,
+    capacity: () => ({ ...registry.capacity, open: !registry.closing }),
+    log: config.log,
+  });
+  const registry = new SessionRegistry({ config, pool, cache, signer, engineOptions, previewUrl: (session, port) => previews.url(session, port), idPrefix: () => fleet.owner });
   const reconciler = new DockerReconciler(docker, config, registry, pool);
   let baseUrl: string | undefined;
   const app = createHttpApp({
@@ -61,8 +70,9 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     registry,
     signer,
     previews,
-    health: async () => ({ docker: await reconciler.dockerAnswers(), warm: pool.total }),
+    health: async () => ({ docker: await reconciler.dockerAnswers(), warm: pool.total, owner: fleet.owner, capacity: registry.capacity }),
     publicUrl: () => config.publicUrl ?? baseUrl ?? '',
+    frontDoor: fleet.frontDoor,
   });
   let timers: NodeJS.Timeout[] = [];
 
@@ -97,6 +107,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       const actual = typeof address === 'object' && address ? address.port : port;
       baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${actual}`;
       previews.configure(config.previewUrl, actual);
+      await fleet.start(host, actual);
       startTimers();
       // Other stacks' images are pooled once a session has asked for one (claim refills): most sites use one stack.
       pool.fill(config.image);
@@ -106,6 +117,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     async close() {
       if (registry.closing) return;
       for (const timer of timers) clearInterval(timer);
+      fleet.stop();
       await Promise.all([registry.close(), pool.close()]);
       for (const ws of app.websockets.clients) ws.terminate();
       app.websockets.close();

@@ -27,6 +27,8 @@ export interface SessionRegistryContext {
   signer: TokenSigner;
   engineOptions: (image: string) => LocalContainerEngineOptions;
   previewUrl: (session: string, port: number) => string;
+  /** What every new session id starts with (the fleet's owner id of this server). */
+  idPrefix?: () => string;
 }
 
 const SHUTTING_DOWN = 'The sandbox server is shutting down; try again shortly.';
@@ -50,6 +52,11 @@ export class SessionRegistry {
     return this.#closing;
   }
 
+  /** Sessions open or starting, against the limit (a fleet places new sessions by it). */
+  get capacity(): { sessions: number; limit: number } {
+    return { sessions: this.sessions.size + this.#pending, limit: this.#context.config.limits.sessions };
+  }
+
   /** Throws the `HttpError` a new session from `address` gets now, if any (checked before reading a request body). */
   assertOpen(): void {
     if (this.#closing) throw new HttpError(503, 'UNAVAILABLE', SHUTTING_DOWN);
@@ -63,7 +70,7 @@ export class SessionRegistry {
     this.#pendingByAddress.set(address, (this.#pendingByAddress.get(address) ?? 0) + 1);
     try {
       const { config } = this.#context;
-      const id = newSessionId();
+      const id = newSessionId(this.#context.idPrefix?.());
       const image = (template && config.images[template]) || config.image;
       const engine = await this.#startEngine(image, containerName(id));
       if (this.#closing) {
