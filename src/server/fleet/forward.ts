@@ -45,7 +45,9 @@ export function forwardHttp(req: IncomingMessage, res: ServerResponse, target: U
   res.on('close', () => {
     if (!res.writableFinished) upstream.destroy();
   });
-  req.pipe(upstream);
+  // A request already read to its end (a retry on another server) has nothing more to pipe.
+  if (req.readableEnded) upstream.end();
+  else req.pipe(upstream);
 }
 
 /**
