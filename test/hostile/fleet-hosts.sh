@@ -14,12 +14,14 @@ log() { printf '[fleet-hosts %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 down() {
   for i in $(seq 1 "$n"); do
     local pidfile="$dir/host$i/docker.pid"
-    if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    local pid
+    pid=$(cat "$pidfile" 2>/dev/null || true)
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       # Its containers first (their shims outlive a killed daemon), then the daemon.
       DOCKER_HOST="unix://$dir/host$i/docker.sock" timeout 60 docker ps -aq | xargs -r env DOCKER_HOST="unix://$dir/host$i/docker.sock" timeout 60 docker rm -f >/dev/null 2>&1 || true
-      kill "$(cat "$pidfile")" 2>/dev/null || true
-      for _ in $(seq 1 100); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.2; done
-      kill -9 "$(cat "$pidfile")" 2>/dev/null || true
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+      kill -9 "$pid" 2>/dev/null || true
     fi
     ip netns pids "csf${tag}s$i" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
     ip netns del "csf${tag}s$i" 2>/dev/null || true

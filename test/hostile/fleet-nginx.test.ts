@@ -33,7 +33,7 @@ interface Host {
 /** The operators' nginx configuration, with this suite's servers and port. */
 function nginxConfig(hosts: Host[], port: number): string {
   const deploy = readFileSync('deploy/nginx/code-sandbox.conf', 'utf8')
-    .replace(/(upstream code_sandbox \{\n)(?:\s*server .*\n)+/, (_, head: string) => head + hosts.map((h) => `    server ${h.address}:8787 max_fails=1 fail_timeout=10s;\n`).join(''))
+    .replace(/(?:^ *server [\d.]+:8787 .*\n)+/m, hosts.map((h) => `    server ${h.address}:8787 max_fails=1 fail_timeout=10s;\n`).join(''))
     .replace('listen 80;', `listen 127.0.0.1:${port};`);
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((name) => `${name}_temp_path ${DIR}/nginx/${name};`).join('\n  ');
   return `worker_processes 1;\npid ${DIR}/nginx/nginx.pid;\nerror_log ${DIR}/nginx/error.log;\nevents {}\nhttp {\n  access_log off;\n  ${temp}\n${deploy}\n}\n`;
