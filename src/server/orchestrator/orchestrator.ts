@@ -54,14 +54,8 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
   const pool = new WarmPool(config.pool, engineOptions, config.log);
   const cache = config.dependencyCache ? new DependencyCache({ dir: config.dependencyCache, engineOptions, log: config.log }) : undefined;
   const previews = new PreviewHosts();
-  const fleet = createFleet({
-    options: config.fleet,
-    secret: config.secret,
-    secretGiven: options.secret !== undefined,
-    previews,
-    capacity: () => ({ ...registry.capacity, open: !registry.closing }),
-    log: config.log,
-  });
+  const capacity = () => ({ ...registry.capacity, open: !registry.closing });
+  const fleet = createFleet({ options: config.fleet, secret: config.secret, secretGiven: options.secret !== undefined, previews, capacity, log: config.log });
   const registry = new SessionRegistry({ config, pool, cache, signer, engineOptions, previewUrl: (session, port) => previews.url(session, port), idPrefix: () => fleet.owner });
   const reconciler = new DockerReconciler(docker, config, registry, pool);
   let baseUrl: string | undefined;
