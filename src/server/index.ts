@@ -13,3 +13,4 @@ export type { Orchestrator } from './orchestrator/orchestrator.js';
 export type { CreatedSession } from './orchestrator/http-app.js';
 export type { OrchestratorLimits, OrchestratorOptions } from './orchestrator/options.js';
 export type { Session } from './orchestrator/session.js';
+export type { FleetOptions } from './fleet/fleet.js';
