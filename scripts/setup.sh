@@ -336,6 +336,19 @@ ensure_runsc() {
   log "runtime runsc is registered with Docker (use --runtime runsc)"
 }
 
+# The fleet suite (test/hostile/fleet-nginx.test.ts): Debian's nginx in front of servers in network
+# namespaces (iproute2, nsenter). The suite runs its own nginx with its own config; the package's
+# service must not start (no init here would stop it): a policy-rc.d refuses it for the install.
+ensure_fleet() {
+  if ! command -v nginx >/dev/null 2>&1; then
+    local policy=/usr/sbin/policy-rc.d made=
+    [ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made=1; }
+    apt_install nginx-light iproute2 util-linux || apt_install nginx iproute2 util-linux
+    [ -n "$made" ] && rm -f "$policy"
+  fi
+  log "nginx is ready ($(nginx -v 2>&1 | sed 's/^nginx version: //'))"
+}
+
 mkdir -p "$STATE_DIR" 2>/dev/null || STATE_DIR="$(mktemp -d)"
 set -- ${*:-docker agent browsers}
 while [ $# -gt 0 ]; do
@@ -350,6 +363,7 @@ while [ $# -gt 0 ]; do
     agent) ensure_daemon; ensure_agent ;;
     browsers) ensure_browsers ;;
     runsc) ensure_runsc ;;
-    *) die "unknown part '$part'; use docker, agent, images [stack...], browsers and/or runsc" ;;
+    fleet) ensure_daemon; ensure_fleet ;;
+    *) die "unknown part '$part'; use docker, agent, images [stack...], browsers, runsc and/or fleet" ;;
   esac
 done

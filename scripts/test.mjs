@@ -76,7 +76,7 @@ if (!only || only === 'e2e') {
   step('End to end (Markdown sites)', 'npx', ['mocha', '--no-config', '--timeout', '600000', '--reporter', './scripts/test-reporters/mocha-stats.cjs', 'test/e2e/markdown-sites.e2e.mjs'], { counts: true });
 }
 if (only === 'hostile') {
-  step('Setup', 'bash', ['scripts/setup.sh', 'docker', 'agent']);
+  step('Setup', 'bash', ['scripts/setup.sh', 'docker', 'agent', 'fleet']);
   step('Hostile suites', 'npx', ['mocha', '--no-config', '--node-option', 'import=tsx', '--node-option', 'expose-gc', '--extension', 'ts',
     '--timeout', '300000', '--reporter', './scripts/test-reporters/mocha-stats.cjs', 'test/hostile/**/*.test.ts'], { counts: true });
 }

@@ -78,6 +78,10 @@ export const FLAGS = {
     arg: '<name>',
     help: "OCI runtime of the sandboxes, as registered with Docker: runsc (gVisor's user-space kernel;\nnpm run setup -- runsc installs it) or runc (default: the daemon's default, runc)",
   },
+  // Fleet (issue 18): several servers behind one name (docs/scaling.md).
+  peer: { arg: '<url>', multiple: true, help: 'another server of this fleet, e.g. http://10.0.0.2:8787 (repeatable; also\nCODE_SANDBOX_PEERS, comma-separated); the fleet shares CODE_SANDBOX_SECRET' },
+  'peer-dns': { arg: '<h:p>', help: 'a DNS name resolving to every server of the fleet, with their port, e.g.\ncode-sandbox-peers:8787 (a headless Service; re-resolved every 10 s)' },
+  'advertise-url': { arg: '<url>', help: 'the URL peers reach this server at (also CODE_SANDBOX_ADVERTISE_URL; default:\nthe listen address, or this host\'s first IPv4 address when listening on 0.0.0.0)' },
 } satisfies Record<string, Flag>;
 
 /** `code-sandbox-server --help`. */
@@ -92,7 +96,8 @@ export function helpText(): string {
 ${lines.join('\n')}
   -h, --help              show this help
 
-Environment: DOCKER_HOST selects the engine (e.g. Podman's socket); CODE_SANDBOX_SECRET signs tokens.`;
+Environment: DOCKER_HOST selects the engine (e.g. Podman's socket); CODE_SANDBOX_SECRET signs tokens
+(and, shared by a fleet, the requests its servers pass each other).`;
 }
 
 /** The options of `node:util`'s parseArgs for the flags. */
@@ -143,6 +148,7 @@ export function orchestratorOptions(values: Values, env: NodeJS.ProcessEnv = pro
     ...given('runtime', string('runtime')),
     limits: limits(values),
     ...egressOptions(values),
+    ...fleetOptions(values, env),
   };
 }
 
@@ -173,6 +179,15 @@ function egressOptions(values: Values): Pick<OrchestratorOptions, 'egress' | 'te
     ...(templateEgress.length && { templateEgress: Object.fromEntries(templateEgress) }),
     ...(added.length && { registryHosts: [...REGISTRY_HOSTS, ...added] }),
   };
+}
+
+/** The fleet's flags (issue 18), with their environment variables. */
+function fleetOptions(values: Values, env: NodeJS.ProcessEnv): Pick<OrchestratorOptions, 'fleet'> {
+  const peers = [...((values['peer'] as string[] | undefined) ?? []), ...(env['CODE_SANDBOX_PEERS']?.split(',').filter(Boolean) ?? [])];
+  const peerDns = values['peer-dns'] as string | undefined;
+  const advertiseUrl = (values['advertise-url'] as string | undefined) ?? env['CODE_SANDBOX_ADVERTISE_URL'];
+  if (!peers.length && !peerDns && !advertiseUrl) return {};
+  return { fleet: { peers, ...(peerDns && { peerDns }), ...(advertiseUrl && { advertiseUrl }) } };
 }
 
 /** `{key: value}` for a value given (not empty), else nothing. */

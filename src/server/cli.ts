@@ -50,7 +50,12 @@ function main(): void {
     if (error instanceof UsageError) usage(error.message);
     throw error;
   }
-  const orchestrator = createOrchestrator(options);
+  let orchestrator;
+  try {
+    orchestrator = createOrchestrator(options);
+  } catch (error) {
+    usage((error as Error).message); // a configuration that cannot work, such as a fleet without a shared secret
+  }
   closeOnSignals(orchestrator);
   orchestrator.listen(address.port, address.host).then(
     (url) => console.log(`code-sandbox-server listening on ${url}`),

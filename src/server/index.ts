@@ -15,3 +15,4 @@ export type { OrchestratorLimits, OrchestratorOptions } from './orchestrator/opt
 export type { Session } from './orchestrator/session.js';
 export { REGISTRY_HOSTS } from './egress/allowlist.js';
 export type { EgressMode, EgressProxyOptions } from './egress/sandbox-egress.js';
+export type { FleetOptions } from './fleet/fleet.js';

@@ -47,7 +47,7 @@ describe(`RemoteContainerEngine in ${browser}`, function () {
       await engine.writeFile('server.js', `require('http').createServer((q, s) => s.setHeader('access-control-allow-origin', '*').end('origin ok')).listen(process.env.PORT)`);
       const server = await engine.startDevServer({ command: 'node server.js' });
       const preview = new URL(server.url);
-      expect(preview.hostname).to.match(/^[0-9a-f]{20}-3000\.localhost$/);
+      expect(preview.hostname).to.match(/^[0-9a-f]{26}-3000\.localhost$/);
       expect(preview.origin).not.to.equal(location.origin);
       expect(await (await fetch(server.url)).text()).to.equal('origin ok');
     } finally {

@@ -194,7 +194,7 @@ describe('orchestrator', function () {
       },
     });
     const server = await healthy.startDevServer({ command: 'node server.js' });
-    expect(server.url).to.match(/^http:\/\/[0-9a-f]{20}-3000\.localhost:\d+\/$/);
+    expect(server.url).to.match(/^http:\/\/[0-9a-f]{26}-3000\.localhost:\d+\/$/);
     const response = await fetch(server.url);
     // The dev server sees the Host it would see locally (host checks pass); the preview's host is forwarded.
     expect(await response.text()).to.equal(`preview localhost:3000 for ${new URL(server.url).host}`);

@@ -41,6 +41,12 @@ export function errorAnswer(error: unknown, log: (line: string) => void): ErrorA
   return { status: 500, headers: {}, body: { error: { code: 'INTERNAL', message: 'Internal server error.' } } };
 }
 
+/** Writes JSON on a raw response (front doors answer outside the app); never cached. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.end(JSON.stringify(body));
+}
+
 /** Writes an error on a raw response (front doors answer outside the app). */
 export function sendError(res: ServerResponse, error: unknown, log: (line: string) => void): void {
   if (res.headersSent) {
@@ -48,6 +54,5 @@ export function sendError(res: ServerResponse, error: unknown, log: (line: strin
     return;
   }
   const { status, headers, body } = errorAnswer(error, log);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
-  res.end(JSON.stringify(body));
+  sendJson(res, status, body, headers);
 }

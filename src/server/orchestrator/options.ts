@@ -8,6 +8,7 @@ import { STACK_IMAGES } from '../stack-images.js';
 import { REGISTRY_HOSTS } from '../egress/allowlist.js';
 import type { EgressMode, EgressProxyOptions } from '../egress/sandbox-egress.js';
 import { DEFAULTS } from './defaults.js';
+import type { FleetOptions } from '../fleet/fleet.js';
 
 /** Limits the orchestrator enforces; every one is configurable. */
 export interface OrchestratorLimits {
@@ -128,10 +129,14 @@ export interface OrchestratorOptions {
    * runtime the daemon does not know.
    */
   runtime?: string;
+
+  // Fleet (issue 18): several servers behind one name.
+  /** The other servers of a fleet (peers, a DNS name, this server's advertise URL); the fleet's servers share `secret`. */
+  fleet?: FleetOptions;
 }
 
 /** Options with no default: absent means off (or decided elsewhere). */
-type Optional = 'docker' | 'previewUrl' | 'publicUrl' | 'sandboxLimits' | 'sandboxNetwork' | 'dependencyCache' | 'seccompProfile' | 'egressProxy' | 'runtime';
+type Optional = 'docker' | 'previewUrl' | 'publicUrl' | 'sandboxLimits' | 'sandboxNetwork' | 'dependencyCache' | 'seccompProfile' | 'egressProxy' | 'runtime' | 'fleet';
 export type ResolvedOptions = Required<Omit<OrchestratorOptions, Optional>> & Pick<OrchestratorOptions, Optional> & { limits: Required<OrchestratorLimits> };
 
 /** The options with every default filled in (from `DEFAULTS`). */

@@ -20,6 +20,7 @@ import type { LocalContainerEngineOptions } from '../local-engine/local-containe
 import { DEFAULT_LIMITS } from '../local-engine/container-spec.js';
 import { CpuMeter } from './cpu-meter.js';
 import { SandboxEgress, type EgressMode } from '../egress/sandbox-egress.js';
+import { createFleet } from '../fleet/fleet.js';
 import { DependencyCache } from './dependency-cache.js';
 import { DockerReconciler } from './docker-reconciler.js';
 import { createHttpApp } from './http-app.js';
@@ -76,7 +77,9 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
   const previews = new PreviewHosts();
   // As a session ends, the meter (built below, from the registry) charges its last seconds of CPU.
   const ending = (session: Session): Promise<void> => meter.settle(session);
-  const registry = new SessionRegistry({ config, pool, cache, signer, engineOptions, egress, previewUrl: (session, port) => previews.url(session, port), ending });
+  const capacity = () => ({ ...registry.capacity, open: !registry.closing });
+  const fleet = createFleet({ options: config.fleet, secret: config.secret, secretGiven: options.secret !== undefined, previews, capacity, log: config.log });
+  const registry = new SessionRegistry({ config, pool, cache, signer, engineOptions, egress, previewUrl: (session, port) => previews.url(session, port), ending, idPrefix: () => fleet.owner });
   const reconciler = new DockerReconciler(docker, config, registry, pool, egress);
   const cpus = config.sandboxLimits?.cpus ?? DEFAULT_LIMITS.cpus;
   const meter = new CpuMeter({ docker, registry, cpus, minerWindow: config.limits.minerWindow, log: config.log });
@@ -87,9 +90,12 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     docker: (await reconciler.dockerAnswers()) ? ('up' as const) : ('unreachable' as const),
     warm: pool.total,
     runtime: runtime?.name ?? config.runtime ?? 'unknown',
+    owner: fleet.owner,
+    capacity: registry.capacity,
   });
   // Tried in order before the session API, for requests and upgrades alike; the first that takes one answers it.
-  const frontDoors = [previewDoor(previews, registry.sessions)];
+  // The fleet's first: a preview host of a session another server owns goes there.
+  const frontDoors = [fleet.frontDoor, previewDoor(previews, registry.sessions)];
   const app = createHttpApp({ config, registry, signer, health, publicUrl: () => config.publicUrl ?? baseUrl ?? '' }, frontDoors);
   let timers: NodeJS.Timeout[] = [];
 
@@ -123,6 +129,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
       const actual = typeof address === 'object' && address ? address.port : port;
       baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${actual}`;
       previews.configure(config.previewUrl, actual);
+      await fleet.start(host, actual);
       startTimers();
       // Other stacks' images are pooled once a session has asked for one (claim refills): most sites use one stack.
       pool.fill(config.image);
@@ -132,6 +139,7 @@ export function createOrchestrator(options: OrchestratorOptions = {}): Orchestra
     async close() {
       if (registry.closing) return;
       for (const timer of timers) clearInterval(timer);
+      fleet.stop();
       await Promise.all([registry.close(), pool.close()]);
       await egress.close();
       await app.close();

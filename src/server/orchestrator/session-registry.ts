@@ -34,6 +34,8 @@ export interface SessionRegistryContext {
   previewUrl: (session: string, port: number) => string;
   /** Called as a session ends, before its container goes (the CPU meter charges its last seconds). */
   ending?: (session: Session) => Promise<void>;
+  /** What every new session id starts with (the fleet's owner id of this server). */
+  idPrefix?: () => string;
 }
 
 const SHUTTING_DOWN = 'The sandbox server is shutting down; try again shortly.';
@@ -62,6 +64,11 @@ export class SessionRegistry {
     return this.#closing;
   }
 
+  /** Sessions open or starting, against the limit (a fleet places new sessions by it). */
+  get capacity(): { sessions: number; limit: number } {
+    return { sessions: this.sessions.size + this.#pending, limit: this.#context.config.limits.sessions };
+  }
+
   /** Throws the `HttpError` a new session from `address` gets now, if any (checked before reading a request body). */
   assertOpen(): void {
     if (this.#closing) throw new HttpError(503, 'UNAVAILABLE', SHUTTING_DOWN);
@@ -82,6 +89,7 @@ export class SessionRegistry {
     let created = false;
     try {
       const { config } = this.#context;
+      const id = newSessionId(this.#context.idPrefix?.());
       const image = (template && config.images[template]) || config.image;
       const engine = await this.#startEngine(image, this.#context.egress.mode(template), containerName(id));
       if (this.#closing) {

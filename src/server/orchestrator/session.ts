@@ -44,9 +44,9 @@ function lostAnswer(id: number): ServerMessage {
 /** Unpacks a cached install read from stdin; $1 names what it restores. */
 const RESTORE = 'echo "Restoring $1 from an earlier install of the same manifests..."; tar -x -f - -C /workspace && echo "Done."';
 
-/** Session ids are DNS labels (they name preview hosts) with 80 bits of randomness. */
-export function newSessionId(): string {
-  return randomBytes(10).toString('hex');
+/** Session ids are DNS labels (they name preview hosts) with 80 bits of randomness, after `prefix` (a fleet's owner id). */
+export function newSessionId(prefix = ''): string {
+  return prefix + randomBytes(10).toString('hex');
 }
 
 export class Session {

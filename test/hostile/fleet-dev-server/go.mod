@@ -1,0 +1,3 @@
+module fleetdevserver
+
+go 1.19
