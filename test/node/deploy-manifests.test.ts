@@ -6,7 +6,7 @@
  * no cluster and no Docker are needed.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { expect } from 'chai';
@@ -230,27 +230,12 @@ describe('deploy/compose', function () {
     });
   });
 
-  it("puts nginx in front with the fleet's configuration, deploy/nginx/code-sandbox.conf", function () {
+  it("puts nginx in front with the fleet's configuration, deploy/nginx/code-sandbox.conf", () => {
     const mount = (compose['services']['nginx']['volumes'] as string[]).find((volume) => volume.includes('code-sandbox.conf'))!;
     const source = resolve(dirname(COMPOSE), mount.split(':')[0]!);
     expect(source).to.equal(resolve('deploy/nginx/code-sandbox.conf'));
-    if (!existsSync(source)) this.skip(); // written on the fleet branch
     const upstreams = [...readFileSync(source, 'utf8').matchAll(/^\s*server\s+([\w.:[\]-]+)/gm)].map((match) => match[1]);
     const listening = servers.map(([, service]) => `${flagValue(service['command'], 'host')}:${flagValue(service['command'], 'port')}`);
     expect(upstreams).to.include.members(listening);
-  });
-
-  it('passes docker compose config (where the Compose plugin is installed)', async function () {
-    const env = {
-      ...process.env,
-      CODE_SANDBOX_SECRET: 'a'.repeat(64),
-      CODE_SANDBOX_PUBLIC_URL: 'https://sandbox.example.com',
-      CODE_SANDBOX_PREVIEW_URL: 'https://{session}-{port}.example-preview.com/',
-      CODE_SANDBOX_ALLOW_ORIGIN: 'https://docs.example.com',
-    };
-    if ((await run('docker', ['compose', 'version'], env)).code !== 0) this.skip();
-    const result = await run('docker', ['compose', '-f', COMPOSE, 'config', '--quiet'], env);
-    expect(result.stderr).to.equal('');
-    expect(result.code).to.equal(0);
   });
 });
