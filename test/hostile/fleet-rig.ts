@@ -37,7 +37,7 @@ export interface FleetRig {
 /** The operators' nginx configuration, with these servers and port. */
 function nginxConfig(dir: string, hosts: Host[], port: number): string {
   const deploy = readFileSync('deploy/nginx/code-sandbox.conf', 'utf8')
-    .replace(/(?:^ *server [\d.]+:8787 .*\n)+/m, hosts.map((h) => `    server ${h.address}:8787 max_fails=1 fail_timeout=10s;\n`).join(''))
+    .replace(/(?:^ *server [\d.]+:\d+ .*\n)+/m, hosts.map((h) => `    server ${h.address}:8787 max_fails=1 fail_timeout=10s;\n`).join(''))
     .replace('listen 80;', `listen 127.0.0.1:${port};`);
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((name) => `${name}_temp_path ${dir}/nginx/${name};`).join('\n  ');
   return `worker_processes 1;\npid ${dir}/nginx/nginx.pid;\nerror_log ${dir}/nginx/error.log;\nevents {}\nhttp {\n  access_log off;\n  ${temp}\n${deploy}\n}\n`;
