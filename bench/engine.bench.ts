@@ -13,8 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
-import { collectText, RemoteContainerEngine, type ContainerEngine, type ProcessHandle, type WebSocketConstructor } from '../src/index.js';
+import { collectText, RemoteContainerEngine, type ContainerEngine, type WebSocketConstructor } from '../src/index.js';
 import { DEFAULT_IMAGE, LocalContainerEngine } from '../src/server/index.js';
+import { FLOOD, percentile, sample, throughput, untilOutput } from './support/engine-probes.js';
 
 const run = promisify(execFile);
 const IMAGE = process.env['CODE_SANDBOX_IMAGE'] ?? DEFAULT_IMAGE;
@@ -93,21 +94,6 @@ async function agentRss(owner: string): Promise<number> {
   return percentile(stdout.split('\n').filter(Boolean).map((pid) => rss(Number(pid))), 50);
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-async function sample(runs: number, fn: () => Promise<number | void>): Promise<number[]> {
-  const values: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const started = performance.now();
-    const value = await fn();
-    values.push(typeof value === 'number' ? value : performance.now() - started);
-  }
-  return values;
-}
-
 function record(name: string, unit: string, values: number[], baseline: string, baselineValues: number[]): void {
   rows.push({
     name,
@@ -121,34 +107,6 @@ function record(name: string, unit: string, values: number[], baseline: string, 
   });
   const row = rows.at(-1)!;
   console.error(`  ${name}: ${row.median.toFixed(2)} ${unit} (baseline ${row.baselineMedian.toFixed(2)} ${unit})`);
-}
-
-/** Waits until `text` shows up in the process's output; resolves with ms taken from `started`. */
-function untilOutput(process: ProcessHandle, text: string, started: number): Promise<number> {
-  return new Promise((resolve) => {
-    let seen = '';
-    const subscription = process.stream.subscribe((chunk) => {
-      seen += chunk;
-      if (seen.includes(text)) {
-        resolve(performance.now() - started);
-        queueMicrotask(() => subscription.unsubscribe());
-      }
-    });
-  });
-}
-
-const FLOOD = (bytes: number) => `
-  const line = 'x'.repeat(1023) + '\\n'; let left = ${bytes / 1024};
-  (function pump() { while (left > 0) { left--; if (!process.stdout.write(line)) return process.stdout.once('drain', pump); } })();`;
-
-async function throughput(engine: ContainerEngine, bytes: number): Promise<number> {
-  const started = performance.now();
-  const flood = await engine.exec('node', ['-e', FLOOD(bytes)]);
-  let received = 0;
-  flood.stdout.subscribe((chunk) => (received += chunk.length));
-  await flood.exit;
-  if (received !== bytes) throw new Error(`received ${received} of ${bytes} bytes`);
-  return bytes / 1e6 / ((performance.now() - started) / 1000);
 }
 
 async function main(): Promise<void> {

@@ -16,6 +16,7 @@ import { firstValueFrom } from 'rxjs';
 import { WebSocket } from 'ws';
 import { RemoteContainerEngine, type WebSocketConstructor } from '../src/index.js';
 import { startFleetRig } from '../test/hostile/fleet-rig.js';
+import { percentile } from './support/engine-probes.js';
 
 const SESSIONS = Number(process.env['BENCH_SESSIONS'] ?? 200);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 10);
@@ -30,11 +31,6 @@ interface Row {
   failed?: number;
 }
 const rows: Row[] = [];
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
-}
 
 function record(name: string, values: number[], failed = 0): void {
   const row = { name, n: values.length, p50: percentile(values, 50), p95: percentile(values, 95), ...(failed && { failed }) };

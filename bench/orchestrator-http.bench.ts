@@ -14,15 +14,11 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import { RemoteContainerEngine, type WebSocketConstructor } from '../src/index.js';
 import { createOrchestrator, DEFAULT_IMAGE } from '../src/server/index.js';
+import { percentile } from './support/engine-probes.js';
 
 const IMAGE = process.env['CODE_SANDBOX_IMAGE'] ?? DEFAULT_IMAGE;
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 200);
 const rows: { name: string; median: number; p95: number; baseline: string; baselineMedian: number }[] = [];
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 /** Times `fn` `runs` times (or takes the time it measured itself, with `measured`). */
 async function sample(runs: number, fn: () => Promise<unknown>, measured = false): Promise<number[]> {

@@ -12,8 +12,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { WebSocket } from 'ws';
-import { RemoteContainerEngine, type ContainerEngine, type ProcessHandle, type WebSocketConstructor } from '../src/index.js';
+import { RemoteContainerEngine, type WebSocketConstructor } from '../src/index.js';
 import { createOrchestrator, DEFAULT_IMAGE, LocalContainerEngine } from '../src/server/index.js';
+import { percentile, sample, throughput, untilOutput } from './support/engine-probes.js';
 
 const run = promisify(execFile);
 const IMAGE = process.env['CODE_SANDBOX_IMAGE'] ?? DEFAULT_IMAGE;
@@ -37,53 +38,11 @@ interface Row {
 
 const rows: Row[] = [];
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-async function sample(runs: number, fn: () => Promise<number | void>): Promise<number[]> {
-  const values: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const started = performance.now();
-    const value = await fn();
-    values.push(typeof value === 'number' ? value : performance.now() - started);
-  }
-  return values;
-}
-
 function record(runtime: string, name: string, unit: string, values: number[], higherIsBetter = false): void {
   let row = rows.find((candidate) => candidate.name === name);
   if (!row) rows.push((row = { name, unit, higherIsBetter, byRuntime: {} }));
   row.byRuntime[runtime] = { median: percentile(values, 50), p95: percentile(values, 95), runs: values.length };
   console.error(`  ${runtime}: ${name}: ${percentile(values, 50).toFixed(2)} ${unit}`);
-}
-
-/** Resolves with the ms from `started` until `text` shows up in the process's output. */
-function untilOutput(process: ProcessHandle, text: string, started: number): Promise<number> {
-  return new Promise((resolve) => {
-    let seen = '';
-    const subscription = process.stream.subscribe((chunk) => {
-      seen += chunk;
-      if (!seen.includes(text)) return;
-      resolve(performance.now() - started);
-      queueMicrotask(() => subscription.unsubscribe());
-    });
-  });
-}
-
-const FLOOD = (bytes: number) => `
-  const line = 'x'.repeat(1023) + '\\n'; let left = ${bytes / 1024};
-  (function pump() { while (left > 0) { left--; if (!process.stdout.write(line)) return process.stdout.once('drain', pump); } })();`;
-
-async function throughput(engine: ContainerEngine, bytes: number): Promise<number> {
-  const started = performance.now();
-  const flood = await engine.exec('node', ['-e', FLOOD(bytes)]);
-  let received = 0;
-  flood.stdout.subscribe((chunk) => (received += chunk.length));
-  await flood.exit;
-  if (received !== bytes) throw new Error(`received ${received} of ${bytes} bytes`);
-  return bytes / 1e6 / ((performance.now() - started) / 1000);
 }
 
 /** Median memory of the running containers of an owner, from their cgroups (docker stats; gVisor's sentry and gofer included). */

@@ -6,14 +6,13 @@
  * server is killed mid-run and restarted.
  */
 import '../node/support/localhost-resolver.js';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { WebSocket } from 'ws';
 import { collectText, type RemoteContainerEngine } from '../../src/index.js';
 import { until } from '../contract/helpers.js';
+import { hmr } from '../node/support/fleet-server.js';
 import { remoteEngine, run } from '../node/support/orchestrator.js';
 import { startFleetRig, type FleetRig } from './fleet-rig.js';
 
@@ -22,13 +21,6 @@ const IMAGE = 'code-sandbox/minimal:trixie';
 
 function ownerOf(engine: RemoteContainerEngine): string {
   return engine.sessionId!.slice(0, 6);
-}
-
-async function hmr(url: string, previewHost: string): Promise<string> {
-  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/`, { headers: { host: previewHost } });
-  const [data] = (await once(socket, 'message')) as [Buffer];
-  socket.terminate();
-  return data.toString();
 }
 
 describe('a fleet of three servers behind nginx, each on its own Docker daemon', function () {

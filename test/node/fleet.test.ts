@@ -11,7 +11,7 @@ import { WebSocket } from 'ws';
 import { collectText, type RemoteContainerEngine } from '../../src/index.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/messages.js';
 import { until } from '../contract/helpers.js';
-import { freePort, startFleetServer, type FleetServer } from './support/fleet-server.js';
+import { freePort, hmr, startFleetServer, type FleetServer } from './support/fleet-server.js';
 import { containers, remoteEngine, run, testOwner } from './support/orchestrator.js';
 import { startRoundRobinProxy, type RoundRobinProxy } from './support/round-robin-proxy.js';
 
@@ -51,14 +51,6 @@ async function hello(created: Created): Promise<Record<string, unknown>> {
   socket.close();
   await once(socket, 'close');
   return JSON.parse(data.toString()) as Record<string, unknown>;
-}
-
-/** Opens a preview's WebSocket (HMR) through `url` and resolves with its first message. */
-async function hmr(url: string, previewHost: string): Promise<string> {
-  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/`, { headers: { host: previewHost } });
-  const [data] = (await once(socket, 'message')) as [Buffer];
-  socket.terminate();
-  return data.toString();
 }
 
 describe('a fleet of two servers behind a round-robin proxy', function () {

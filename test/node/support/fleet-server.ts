@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { WebSocket } from 'ws';
 import { until } from '../../contract/helpers.js';
 
 export interface FleetServerOptions {
@@ -62,4 +63,12 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
       await exited;
     },
   };
+}
+
+/** Opens a preview's WebSocket (HMR) through `url` and resolves with its first message. */
+export async function hmr(url: string, previewHost: string): Promise<string> {
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/`, { headers: { host: previewHost } });
+  const [data] = (await once(socket, 'message')) as [Buffer];
+  socket.terminate();
+  return data.toString();
 }
