@@ -196,7 +196,7 @@ function given<K extends 'image' | 'previewUrl' | 'publicUrl' | 'network' | 'own
 }
 
 function limits(values: Values): OrchestratorLimits {
-  const given: [keyof OrchestratorLimits, number | undefined][] = [
+  const limitsGiven: [keyof OrchestratorLimits, number | undefined][] = [
     ['sessions', number(values, 'max-sessions')],
     ['sessionsPerAddress', number(values, 'max-sessions-per-address')],
     ['createsPerMinute', number(values, 'creates-per-minute')],
@@ -209,7 +209,7 @@ function limits(values: Values): OrchestratorLimits {
     ['originCpuSecondsPerHour', number(values, 'origin-cpu-per-hour')],
     ['minerWindow', number(values, 'miner-after', 1000)],
   ];
-  return Object.fromEntries(given.filter(([, value]) => value !== undefined));
+  return Object.fromEntries(limitsGiven.filter(([, value]) => value !== undefined));
 }
 
 function number(values: Values, name: string, scale = 1): number | undefined {

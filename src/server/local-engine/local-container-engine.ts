@@ -318,7 +318,7 @@ export class LocalContainerEngine extends ContainerEngine {
     try {
       // Ports open before the server started belong to something else, unless it is the one the server was told.
       const candidates = () => [hint, ...this.openPorts.filter((port) => port !== hint)].filter((port) => this.openPorts.includes(port) && (port === hint || !before.has(port)));
-      const port = await waitForHttp(candidates, (port) => this.connect(port), signal, exitCode);
+      const port = await waitForHttp(candidates, (candidate) => this.connect(candidate), signal, exitCode);
       if (port === undefined) {
         throw DevServerError.withLogs(`The dev server ("${command}") exited with code ${exitCode()} before it answered HTTP.`, tail());
       }

@@ -82,14 +82,13 @@ export class SessionRegistry {
   async create(address: string, template: string | undefined, quota?: string): Promise<Session> {
     this.assertOpen();
     this.#admit(address);
-    const id = newSessionId();
+    const id = newSessionId(this.#context.idPrefix?.());
     this.quotas.admit(id, quota);
     this.#pending++;
     this.#pendingByAddress.set(address, (this.#pendingByAddress.get(address) ?? 0) + 1);
     let created = false;
     try {
       const { config } = this.#context;
-      const id = newSessionId(this.#context.idPrefix?.());
       const image = (template && config.images[template]) || config.image;
       const engine = await this.#startEngine(image, this.#context.egress.mode(template), containerName(id));
       if (this.#closing) {
