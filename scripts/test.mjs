@@ -91,7 +91,8 @@ if (!only || only === 'runsc') {
     'test/node/container-runtime.test.ts', 'test/node/local-container-engine.test.ts', 'test/node/hostile-sandbox.test.ts'], { counts: true, ...runsc });
 }
 if (only === 'hostile') {
-  step('Hostile suites under runsc', 'npx', [...mochaTs, '--node-option', 'expose-gc', '--timeout', '300000', 'test/hostile/**/*.test.ts'],
+  // The fleet behind nginx is runtime-independent (its servers run their own daemons' default runtime): runc only.
+  step('Hostile suites under runsc', 'npx', [...mochaTs, '--node-option', 'expose-gc', '--timeout', '300000', 'test/hostile/abuse.test.ts', 'test/hostile/faults.test.ts'],
     { counts: true, env: { ...runsc.env, HOSTILE_CYCLES: '50' } });
 }
 
