@@ -2,15 +2,14 @@
  * The fleet's front door, tried before the HTTP app routes a request: a
  * request for a session another server owns (its API, its WebSocket, its
  * preview hosts and their HMR WebSockets) is passed to the owner; a new
- * session on a full server goes to a peer with room; `/readyz` says whether
- * this server has room. Everything else (and every request a peer passed on)
+ * session on a full server goes to a peer with room. Everything else (and every request a peer passed on)
  * is this server's own: the front door declines it and the app serves it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { CLOSE } from '../../protocol/messages.js';
-import { HttpError, sendError, sendJson } from '../orchestrator/http-errors.js';
+import { HttpError, sendError } from '../orchestrator/http-errors.js';
 import type { FrontDoor } from '../orchestrator/front-doors.js';
 import type { PreviewHosts } from '../orchestrator/preview-proxy.js';
 import { forwardHttp, forwardUpgrade } from './forward.js';
@@ -60,10 +59,6 @@ export class FleetFrontDoor implements FrontDoor {
   request(req: IncomingMessage, res: ServerResponse): boolean {
     const hopped = this.#arrived(req);
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path === '/readyz' && req.method === 'GET' && !this.#context.previews.target(req.headers.host)) {
-      this.#ready(res);
-      return true;
-    }
     if (hopped || !this.#context.membership.configured) return false;
     const about = sessionOf(req, this.#context.previews, path);
     if (about) {
@@ -127,12 +122,6 @@ export class FleetFrontDoor implements FrontDoor {
       sendError(res, new HttpError(503, 'CAPACITY', 'Every sandbox server is busy; try again in a minute.', { 'retry-after': RETRY_AFTER }), () => undefined);
     });
     return true;
-  }
-
-  #ready(res: ServerResponse): void {
-    const { open, sessions, limit } = this.#context.capacity();
-    const ready = open && sessions < limit;
-    sendJson(res, ready ? 200 : 503, { ready, capacity: { sessions, limit } }, ready ? {} : { 'retry-after': RETRY_AFTER });
   }
 
   #gone(req: IncomingMessage, res: ServerResponse, preview: boolean): void {

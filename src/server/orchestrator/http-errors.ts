@@ -41,8 +41,8 @@ export function errorAnswer(error: unknown, log: (line: string) => void): ErrorA
   return { status: 500, headers: {}, body: { error: { code: 'INTERNAL', message: 'Internal server error.' } } };
 }
 
-/** Writes JSON on a raw response (front doors answer outside the app); never cached. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+/** Writes JSON on a raw response; never cached. */
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
   res.end(JSON.stringify(body));
 }

@@ -51,6 +51,13 @@ export function sessionRoutes(context: HttpAppContext) {
       const ok = !registry.closing && figures.docker === 'up';
       return reply.code(ok ? 200 : 503).send({ ok, ...figures, sessions: registry.sessions.size });
     });
+    // Whether this server takes new sessions: a load balancer skips a full one (503 + Retry-After).
+    app.get('/readyz', async (_request, reply) => {
+      const { sessions, limit } = registry.capacity;
+      const ready = !registry.closing && sessions < limit;
+      if (!ready) reply.header('retry-after', '10');
+      return reply.code(ready ? 200 : 503).send({ ready, capacity: { sessions, limit } });
+    });
     app.post('/sessions', { onRequest: [...api, createAllowed(context)], config: { rateLimit: createLimit(config) } }, async (request, reply) => {
       return reply.code(201).send(await createSession(context, request));
     });
