@@ -1,7 +1,7 @@
 // What each demo example must do when its Run button is pressed. One entry per
 // <code-sandbox id> on the demo pages; demo.e2e.mjs runs them in this order.
 import { expect } from 'chai';
-import { recorded, terminalText, waitFor } from './support.mjs';
+import { recorded, terminalShowing, waitFor } from './support.mjs';
 
 const MINUTE = 60_000;
 
@@ -10,7 +10,7 @@ async function ranTo({ page, sandbox, id }, code, ...texts) {
   const record = await waitFor(page, id, `exit`, (r) => r.exits.length > 0, 2 * MINUTE);
   expect(record.exits.at(-1), `exit code (output: ${record.output.slice(-400)})`).to.equal(code);
   for (const text of texts) expect(record.output, 'cs-output').to.contain(text);
-  const terminal = await terminalText(page, id);
+  const terminal = await terminalShowing(page, id, texts);
   for (const text of texts) expect(terminal, 'terminal').to.contain(text);
   expect(await sandbox.locator('[part="status"]').innerText(), 'status').to.equal(`Exited with code ${code}`);
   return record;
@@ -116,7 +116,7 @@ export const EXAMPLES = [
     async check(t) {
       await previewShows(t, 'Hello from the sandbox', 2 * MINUTE);
       await waitFor(t.page, t.id, 'the request log', (r) => r.output.includes('GET /'), 30_000);
-      expect(await terminalText(t.page, t.id), 'terminal').to.contain('listening on 3000');
+      expect(await terminalShowing(t.page, t.id, ['listening on 3000']), 'terminal').to.contain('listening on 3000');
     },
   },
   {

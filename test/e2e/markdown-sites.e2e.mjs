@@ -20,7 +20,7 @@ import { buildCdn } from '../../scripts/build/cdn.mjs';
 import { createStaticServer, listen } from '../../scripts/demo/static-server.mjs';
 import { setup } from '../../scripts/start.mjs';
 import { expect } from 'chai';
-import { recordSandboxEvents, terminalText, waitFor } from './support.mjs';
+import { recordSandboxEvents, terminalShowing, waitFor } from './support.mjs';
 
 const run = promisify(execFile);
 const root = (path) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
@@ -195,7 +195,7 @@ describe('the Markdown plugins in real docs frameworks', function () {
         const record = await waitFor(page, 'greet', 'exit', (r) => r.exits.length > 0, 120_000);
         expect(record.exits.at(-1), `exit code (output: ${record.output.slice(-300)})`).to.equal(0);
         expect(record.output, 'cs-output').to.contain('Hello, docs!');
-        expect(await terminalText(page, 'greet'), 'terminal').to.contain('Hello, docs!');
+        expect(await terminalShowing(page, 'greet', ['Hello, docs!']), 'terminal').to.contain('Hello, docs!');
       });
     });
   }

@@ -38,7 +38,17 @@ export async function waitFor(page, id, what, predicate, timeout) {
   }
 }
 
-/** The text of an element's xterm (its DOM renderer's rows). */
-export function terminalText(page, id) {
-  return page.locator(`code-sandbox#${id}`).locator('.xterm-rows').innerText();
+/**
+ * The text of an element's xterm (its DOM renderer's rows) once it shows every one of `texts`, or
+ * after `timeout` as it is then. xterm parses writes on its own schedule, so the cs-output events can
+ * come before the rows show what they carried.
+ */
+export async function terminalShowing(page, id, texts, timeout = 10_000) {
+  const rows = page.locator(`code-sandbox#${id}`).locator('.xterm-rows');
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const text = await rows.innerText();
+    if (texts.every((t) => text.includes(t)) || Date.now() > deadline) return text;
+    await page.waitForTimeout(100);
+  }
 }
