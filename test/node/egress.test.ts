@@ -3,7 +3,8 @@
  * `registries`, a sandbox reaches an allowlisted host (a test server of this
  * suite's own, mapped to this host in the allowlist) and npm's registry through
  * the proxy, is refused anything else with a 403 that the server logs with its
- * session, and cannot go around the proxy; with `none` it has no network.
+ * session, and cannot go around the proxy (the firewall's refusals logged with
+ * the session too); with `none` it has no network.
  */
 import { createServer, type Server } from 'node:http';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
@@ -15,6 +16,7 @@ import Docker from 'dockerode';
 import type { Orchestrator } from '../../src/server/index.js';
 import { REGISTRY_HOSTS } from '../../src/server/egress/allowlist.js';
 import { REGISTRIES_NETWORK } from '../../src/server/egress/egress-network.js';
+import { until } from '../contract/helpers.js';
 import { probe, sh } from '../hostile/support.js';
 import { remoteEngine, startOrchestrator } from './support/orchestrator.js';
 
@@ -149,10 +151,27 @@ describe('egress', function () {
     const dns = JSON.parse((await sh(sandbox, dnsQueries(dnsTargets))).text) as Record<string, string>;
     for (const target of dnsTargets) expect(dns[target], target).not.to.equal('ANSWERED');
     expect(queriesSeen).to.deep.equal([]);
-    // (Docker's resolver gives up after 25 s, its forwarded query refused; 4 s without an address is enough to tell.)
-    const names = await sh(sandbox, `node -e "require('dns').lookup('registry.npmjs.org', (e, a) => (console.log(e ? e.code : a), process.exit())); setTimeout(() => (console.log('NO_ANSWER'), process.exit()), 4000)"`);
-    expect(names.text.trim()).to.be.oneOf(['NO_ANSWER', 'ENOTFOUND', 'EAI_AGAIN']);
+    // A lookup fails, and soon (resolver timeout 1 s, one attempt), not after Docker's 10-20 s of retries.
+    const names = await sh(sandbox, `node -e "require('dns').lookup('registry.npmjs.org', (e, a) => (console.log(e ? e.code : a), process.exit())); setTimeout(() => (console.log('NO_ANSWER'), process.exit()), 5000)"`);
+    expect(names.text.trim()).to.be.oneOf(['ENOTFOUND', 'EAI_AGAIN']);
     expect((await sh(sandbox, 'cat /proc/sys/net/ipv6/conf/all/disable_ipv6')).text.trim()).to.equal('1');
+  });
+
+  it('logs each connection the firewall refuses with its session, read back from the kernel log', async () => {
+    const gateway = (await docker.getNetwork(REGISTRIES_NETWORK.name).inspect()).IPAM?.Config?.[0]?.Gateway as string;
+    const registry = (await lookup('registry.npmjs.org', { family: 4 })).address;
+    const direct = [`${registry}:443`, '169.254.169.254:80', `${gateway}:${allowed.port}`];
+    await probe(sandbox, direct, 3000);
+    await sh(sandbox, dnsQueries(['8.8.8.8:53']));
+    const expected = [...direct, '8.8.8.8:53 (udp)'].map((target) => `-> ${target}: refused by the firewall`);
+    const logged = await until(`the firewall's refusals in the server's log`, async () => {
+      const lines = logs.filter((line) => line.startsWith(`egress refused: session ${session} (container code-sandbox-${session},`));
+      return expected.every((text) => lines.some((line) => line.includes(text))) && lines;
+    }, 15_000).catch(() => logs.filter((line) => line.startsWith('egress')));
+    for (const text of expected) expect(logged.some((line) => line.includes(text)), `"${text}" in ${JSON.stringify(logged)}`).to.equal(true);
+    // The earlier tests went through the proxy: the firewall let those in, so none is logged.
+    const proxyPort = new URL((await sh(sandbox, 'echo $HTTPS_PROXY')).text.trim()).port;
+    expect(logged.filter((line) => line.includes(`${gateway}:${proxyPort}: refused`)), 'the proxy itself').to.deep.equal([]);
   });
 
   it('installs a small pinned package from the npm registry through the proxy', async () => {

@@ -4,13 +4,14 @@
  * to anywhere, IPv6 refused too) and lets in, on this host, only the egress
  * proxy's port on the bridge's own address. So the proxy is the only way out,
  * whatever a sandbox's processes try (direct addresses, other ports, other
- * resolvers, IPv6).
+ * resolvers, IPv6). What it refuses is written to the kernel log, for the
+ * server to name the session (firewall-log.ts).
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import { EngineUnavailableError } from '../../engine/errors.js';
-import { ensureSandboxNetwork, installFirewall, type SandboxNetworkOptions } from '../local-engine/sandbox-network.js';
+import { ensureSandboxNetwork, installFirewall, refusalLogPrefix, type SandboxNetworkOptions } from '../local-engine/sandbox-network.js';
 
 const run = promisify(execFile);
 
@@ -24,6 +25,8 @@ export interface RegistriesNetwork {
   /** The bridge's address on this host: where the proxy listens. */
   gateway: string;
   firewall: boolean;
+  /** The kernel log prefix of the connections its firewall refuses (see firewall-log.ts). */
+  logPrefix: string;
 }
 
 /** Creates the network and its firewall if missing (idempotent); throws `EngineUnavailableError` with the fix when it cannot. */
@@ -31,14 +34,14 @@ export async function ensureRegistriesNetwork(docker: Docker, options: SandboxNe
   const bridge = options.bridge ?? REGISTRIES_NETWORK.bridge;
   const firewall = options.firewall !== false;
   // Forwarding nothing (0.0.0.0/0 refused) is what makes the proxy the only way out.
-  const name = await ensureSandboxNetwork(docker, { ...options, name: options.name ?? REGISTRIES_NETWORK.name, bridge, blockedDestinations: ['0.0.0.0/0'] });
+  const name = await ensureSandboxNetwork(docker, { ...options, name: options.name ?? REGISTRIES_NETWORK.name, bridge, blockedDestinations: ['0.0.0.0/0'], logRefused: true });
   if (firewall) {
     await installFirewall([['INPUT', '-i', bridge, '-j', 'REJECT'], ['FORWARD', '-i', bridge, '-j', 'REJECT']], 'ip6tables');
   }
   const info = await docker.getNetwork(name).inspect();
   const gateway = (info as { IPAM?: { Config?: { Gateway?: string }[] } }).IPAM?.Config?.find((config) => config.Gateway && !config.Gateway.includes(':'))?.Gateway;
   if (!gateway) throw new EngineUnavailableError(`The Docker network "${name}" has no IPv4 gateway for the egress proxy to listen on. Remove it (docker network rm ${name}) and start again.`);
-  return { name, bridge, gateway, firewall };
+  return { name, bridge, gateway, firewall, logPrefix: refusalLogPrefix(info.Id) };
 }
 
 /** The rule that lets sandboxes on the bridge reach the proxy (and nothing else on this host). */

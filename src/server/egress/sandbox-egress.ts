@@ -6,13 +6,15 @@
  * - `registries`: only the allowlisted package registries, through the
  *   orchestrator's forward proxy (forward-proxy.ts), which logs every refusal
  *   with its session; the firewall of its network (egress-network.ts) leaves
- *   no other way out;
+ *   no other way out, and what it refuses is logged with its session too
+ *   (firewall-log.ts);
  * - `none`: no network at all (Docker's `none`). Previews still work: they
  *   reach sandbox ports through the agent, not the network.
  */
 import type Docker from 'dockerode';
 import { HostAllowlist } from './allowlist.js';
 import { allowProxy, ensureRegistriesNetwork, removeProxyRule, type RegistriesNetwork } from './egress-network.js';
+import { followFirewallRefusals, type FirewallRefusal } from './firewall-log.js';
 import { ForwardProxy, type EgressRefusal, type SandboxIdentity } from './forward-proxy.js';
 import type { SandboxNetworkOptions } from '../local-engine/sandbox-network.js';
 
@@ -56,6 +58,7 @@ export class SandboxEgress {
   #network: RegistriesNetwork | undefined;
   #proxy: ForwardProxy | undefined;
   #port = 0;
+  #firewallLog: { prefix: string; stop: () => void } | undefined;
   #containers: { at: number; byAddress: Map<string, { id: string; name: string }> } | undefined;
 
   /** `sessionOf(containerId)` names the session a container serves, for the refusal log. */
@@ -89,6 +92,14 @@ export class SandboxEgress {
     return { HTTP_PROXY: proxy, HTTPS_PROXY: proxy, http_proxy: proxy, https_proxy: proxy, NO_PROXY: local, no_proxy: local };
   }
 
+  /**
+   * Resolver options of a sandbox with egress `mode`. With `registries` no name resolves (the
+   * proxy resolves them), so a lookup should fail within a second or two, not after 10-20 s of retries.
+   */
+  dnsOptions(mode: EgressMode): string[] {
+    return mode === 'registries' ? ['timeout:1', 'attempts:1'] : [];
+  }
+
   /** Whether any sandbox may get `registries` egress. */
   get usesProxy(): boolean {
     return [this.#config.egress, ...Object.values(this.#config.templateEgress)].includes('registries');
@@ -110,15 +121,34 @@ export class SandboxEgress {
       this.#proxy = proxy;
       this.#config.log(`egress proxy for registries listening on ${this.#network.gateway}:${this.#port} (network ${this.#network.name})`);
     }
+    if (this.#network.firewall) this.#followFirewall(this.#network.logPrefix);
     await allowProxy(this.#network, this.#port);
   }
 
-  /** Stops the proxy and takes its firewall rule away. */
+  /** Stops the proxy and the kernel log reader, and takes the proxy's firewall rule away. */
   async close(): Promise<void> {
     if (!this.#proxy || !this.#network) return;
+    this.#firewallLog?.stop();
+    this.#firewallLog = undefined;
     await this.#proxy.close();
     await removeProxyRule(this.#network, this.#port).catch(() => undefined);
     this.#proxy = undefined;
+  }
+
+  /** Logs what the firewall refuses to this server's sessions (other servers on this host log their own); follows a recreated network's new prefix. */
+  #followFirewall(prefix: string): void {
+    if (this.#firewallLog?.prefix === prefix) return;
+    this.#firewallLog?.stop();
+    const refused = async ({ source, target }: FirewallRefusal) => {
+      // Hosts set up by an older version may log ahead of the proxy's rule, so its own port shows up here.
+      if (target === `${this.#network!.gateway}:${this.#port}`) return;
+      const sandbox = await this.#identify(source).catch(() => undefined);
+      if (sandbox?.session) this.#config.log(describeRefusal({ sandbox, address: source, target, reason: 'refused by the firewall (a direct connection, not through the proxy)' }));
+    };
+    const stop = followFirewallRefusals(prefix, (refusal) => void refused(refusal), (reason) =>
+      this.#config.log(`egress: connections the firewall refuses are not logged (cannot read the kernel log: ${reason}); run the server as root, or read them from the kernel log under "${prefix.trim()}"`),
+    );
+    this.#firewallLog = { prefix, stop };
   }
 
   /** The sandbox at `address` on the registries network (its containers listed again when unknown or older than a second). */

@@ -41,6 +41,8 @@ export interface ContainerSpecInput {
   image: string;
   user: string;
   network: string;
+  /** Resolver options for `/etc/resolv.conf` (default: Docker's). */
+  dnsOptions?: string[];
   /** The volume holding the agent binary (see agent-volume.ts), mounted read-only. */
   agentVolume: string;
   limits: Required<SandboxLimits>;
@@ -102,6 +104,7 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
       NanoCpus: Math.round(input.limits.cpus * 1e9),
       PidsLimit: input.limits.pids,
       NetworkMode: input.network,
+      ...(input.dnsOptions?.length && { DnsOptions: input.dnsOptions }),
     },
   };
 }

@@ -50,6 +50,8 @@ export interface LocalContainerEngineOptions {
    * servers are reached through the agent either way.
    */
   network?: string;
+  /** Resolver options of the sandbox's `/etc/resolv.conf`, e.g. `timeout:1` (default: Docker's). */
+  dnsOptions?: string[];
   /** Resource limits; see `SandboxLimits` for the defaults. */
   limits?: SandboxLimits;
   /** `uid:gid` processes run as (default `1000:1000`; never root). */
@@ -351,6 +353,7 @@ export class LocalContainerEngine extends ContainerEngine {
       image,
       user: this.#options.user ?? '1000:1000',
       network: this.#options.network ?? 'bridge',
+      ...(this.#options.dnsOptions && { dnsOptions: this.#options.dnsOptions }),
       agentVolume: volume,
       limits: this.#limits,
       env: this.#options.env ?? {},

@@ -26,23 +26,37 @@ export interface SandboxNetworkOptions {
   firewall?: boolean;
   /** Destinations refused in addition to the host itself (default link-local `169.254.0.0/16`); add your private ranges. */
   blockedDestinations?: string[];
+  /** Write the connections the firewall refuses to the kernel log, under `refusalLogPrefix(network id)` (default false). */
+  logRefused?: boolean;
 }
 
 export const SANDBOX_NETWORK = 'code-sandbox';
 const NETWORK_LABEL = 'dev.code-sandbox.network';
 
-/** The iptables rules (arguments after `-I`/`-C`), in the order they must end up in their chains. */
-export function sandboxFirewallRules(options: SandboxNetworkOptions = {}): string[][] {
+/**
+ * The iptables rules (arguments after `-I`/`-C`), in the order they must end up in their chains.
+ * With `logPrefix`, new connections about to be refused are first written to the kernel log
+ * under that prefix, at most 10 a second per sandbox (bursts of 20).
+ */
+export function sandboxFirewallRules(options: SandboxNetworkOptions = {}, logPrefix?: string): string[][] {
   const bridge = options.bridge ?? 'csbx0';
   const blocked = options.blockedDestinations ?? ['169.254.0.0/16'];
+  // With a prefix, each REJECT is preceded by a LOG of the same match, for new connections only.
+  const logged = logPrefix
+    ? ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'hashlimit', '--hashlimit-upto', '10/sec', '--hashlimit-burst', '20', '--hashlimit-mode', 'srcip', '--hashlimit-name', `cs-${bridge}`.slice(0, 15), '-j', 'LOG', '--log-prefix', logPrefix]
+    : undefined;
+  const refuse = (chain: string, ...match: string[]) => [...(logged ? [[chain, '-i', bridge, ...match, ...logged]] : []), [chain, '-i', bridge, ...match, '-j', 'REJECT']];
   return [
     // INPUT sees traffic to the host's own addresses (the gateway, eth0...): only answers to connections the host opened.
     ['INPUT', '-i', bridge, '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT'],
-    ['INPUT', '-i', bridge, '-j', 'REJECT'],
+    ...refuse('INPUT'),
     // DOCKER-USER (FORWARD) sees routed traffic: refuse the metadata service and other listed destinations.
-    ...blocked.map((destination) => ['DOCKER-USER', '-i', bridge, '-d', destination, '-j', 'REJECT']),
+    ...blocked.flatMap((destination) => refuse('DOCKER-USER', '-d', destination)),
   ];
 }
+
+/** The kernel log prefix of a network's refused connections: names the network, since every network namespace's log is the host's. */
+export const refusalLogPrefix = (networkId: string): string => `csbx-refused ${networkId.slice(0, 12)}: `;
 
 /**
  * Creates the network if missing (icc off, fixed bridge name) and installs the
@@ -72,7 +86,7 @@ export async function ensureSandboxNetwork(docker: Docker, options: SandboxNetwo
         `Remove it (docker network rm ${name}) and start again, or choose another name.`,
     );
   }
-  if (options.firewall !== false) await installFirewall(sandboxFirewallRules(options));
+  if (options.firewall !== false) await installFirewall(sandboxFirewallRules(options, options.logRefused ? refusalLogPrefix(info.Id) : undefined));
   return name;
 }
 

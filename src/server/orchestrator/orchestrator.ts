@@ -57,6 +57,7 @@ function sandboxOptions(
     docker,
     network: egress.network(mode),
     env: egress.env(mode),
+    dnsOptions: egress.dnsOptions(mode),
     owner: config.owner,
     limits: { fileBytes: config.limits.maxFileBytes, ...config.sandboxLimits },
     ...(seccompProfile && { seccompProfile }),
