@@ -7,6 +7,7 @@
  * does for the proxy's refusals.
  */
 import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 
 /** One connection the firewall refused, as the kernel logged it. */
@@ -35,6 +36,9 @@ export function parseFirewallRefusal(line: string, prefix: string): FirewallRefu
 export function followFirewallRefusals(prefix: string, onRefusal: (refusal: FirewallRefusal) => void, unavailable: (reason: string) => void): () => void {
   let stopped = false;
   const dmesg = spawn('dmesg', ['--follow-new', '--notime'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Reading the log must not keep the server's process alive on its own.
+  dmesg.unref();
+  for (const stream of [dmesg.stdout, dmesg.stderr] as unknown as Socket[]) stream.unref();
   let stderr = '';
   dmesg.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   createInterface({ input: dmesg.stdout }).on('line', (line) => {
