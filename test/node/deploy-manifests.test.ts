@@ -130,6 +130,14 @@ describe('deploy/kubernetes', function () {
     }
   });
 
+  it('lets the server read the kernel log, where the egress firewall logs what it refuses', () => {
+    expect(server()['securityContext']['capabilities']['add']).to.include('SYSLOG');
+    const mount = (server()['volumeMounts'] as Json[]).find((m) => m['mountPath'] === '/dev/kmsg');
+    expect(mount, 'a /dev/kmsg mount').to.not.equal(undefined);
+    const volume = (find('Deployment')['spec']['template']['spec']['volumes'] as Json[]).find((v) => v['name'] === mount!['name']);
+    expect(volume!['hostPath']).to.deep.equal({ path: '/dev/kmsg', type: 'CharDevice' });
+  });
+
   it('is ready on /healthz, not /readyz: a full server keeps serving the sessions it owns', () => {
     expect(server()['readinessProbe']['httpGet']['path']).to.equal('/healthz');
     expect(server()['livenessProbe']['httpGet']['path']).to.equal('/healthz');
@@ -219,6 +227,9 @@ describe('deploy/compose', function () {
       expect(service['environment']['PORT'], `${name}'s healthcheck port`).to.equal(flagValue(service['command'], 'port'));
       const socket = new URL(service['environment']['DOCKER_HOST']).pathname;
       expect((service['volumes'] as string[]).map((volume) => volume.split(':')[1]), `${name}'s DOCKER_HOST`).to.include(socket);
+      // The egress firewall's refusals are read from the kernel log.
+      expect(service['cap_add'], name).to.include('SYSLOG');
+      expect(service['devices'], name).to.include('/dev/kmsg');
     }
   });
 
