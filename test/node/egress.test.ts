@@ -18,7 +18,7 @@ import { REGISTRY_HOSTS } from '../../src/server/egress/allowlist.js';
 import { REGISTRIES_NETWORK } from '../../src/server/egress/egress-network.js';
 import { until } from '../contract/helpers.js';
 import { probe, sh } from '../hostile/support.js';
-import { remoteEngine, startOrchestrator } from './support/orchestrator.js';
+import { remoteEngine, run, startOrchestrator } from './support/orchestrator.js';
 
 /** An HTTP server on every address of this host (IPv4 and IPv6), answering `name`. */
 async function testServer(name: string): Promise<{ server: Server; port: number }> {
@@ -172,6 +172,30 @@ describe('egress', function () {
     // The earlier tests went through the proxy: the firewall let those in, so none is logged.
     const proxyPort = new URL((await sh(sandbox, 'echo $HTTPS_PROXY')).text.trim()).port;
     expect(logged.filter((line) => line.includes(`${gateway}:${proxyPort}: refused`)), 'the proxy itself').to.deep.equal([]);
+  });
+
+  it("removes the firewall rule a killed server's proxy left behind, and keeps the rules of proxies still listening", async () => {
+    const gateway = (await docker.getNetwork(REGISTRIES_NETWORK.name).inspect()).IPAM?.Config?.[0]?.Gateway as string;
+    const proxyPort = new URL((await sh(sandbox, 'echo $HTTPS_PROXY')).text.trim()).port;
+    // A port nothing listens on, given the rule a proxy gets: what a killed server leaves.
+    const free = createServer().listen(0, gateway);
+    await once(free, 'listening');
+    const stalePort = String((free.address() as { port: number }).port);
+    free.close();
+    const rule = (port: string) => ['INPUT', '-i', REGISTRIES_NETWORK.bridge, '-d', `${gateway}/32`, '-p', 'tcp', '--dport', port, '-j', 'ACCEPT'];
+    const hasRule = (port: string) => run('iptables', ['-w', '-C', ...rule(port)]).then(() => true, () => false);
+    await run('iptables', ['-w', '-I', ...rule(stalePort)]);
+    const second = await startOrchestrator({ egress: 'registries', log: (line) => logs.push(line) });
+    try {
+      expect(await hasRule(stalePort), 'the stale rule').to.equal(false);
+      expect(await hasRule(proxyPort), "the running server's rule").to.equal(true);
+      expect(logs.some((line) => line.includes('removed the firewall rules of proxies no longer listening') && line.includes(stalePort))).to.equal(true);
+      const again = await sh(sandbox, pythonGet(`http://allowed.test:${allowed.port}/`));
+      expect(again.text.trim(), 'the first server still serves its sandboxes').to.equal('200 hello from the allowed server');
+    } finally {
+      await second.orchestrator.close();
+      await run('iptables', ['-w', '-D', ...rule(stalePort)]).catch(() => undefined);
+    }
   });
 
   it('installs a small pinned package from the npm registry through the proxy', async () => {

@@ -8,6 +8,7 @@
  * server to name the session (firewall-log.ts).
  */
 import { execFile } from 'node:child_process';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import { EngineUnavailableError } from '../../engine/errors.js';
@@ -54,6 +55,36 @@ export async function allowProxy(network: RegistriesNetwork, port: number): Prom
   if (!network.firewall) return;
   await removeProxyRule(network, port);
   await installFirewall([proxyRule(network, port)]);
+}
+
+/**
+ * Takes away the proxy rules of servers that were killed rather than closed: a rule
+ * is added only once its proxy listens, so a port on the gateway that refuses
+ * connections has no proxy left, and its rule would let in whatever binds it next.
+ */
+export async function removeStaleProxyRules(network: RegistriesNetwork): Promise<number[]> {
+  if (!network.firewall) return [];
+  const { stdout } = await run('iptables', ['-w', '-S', 'INPUT']);
+  const ports = stdout
+    .split('\n')
+    .map((line) => /^-A INPUT -d ([\d.]+)\/32 -i (\S+) -p tcp -m tcp --dport (\d+) -j ACCEPT$/.exec(line.trim()))
+    .filter((match) => match && match[1] === network.gateway && match[2] === network.bridge)
+    .map((match) => Number(match![3]));
+  const stale: number[] = [];
+  for (const port of ports) if (await refuses(network.gateway, port)) stale.push(port);
+  for (const port of stale) await removeProxyRule(network, port);
+  return stale;
+}
+
+/** Whether nothing listens on `host:port` (a refused connection; a timeout counts as listening). */
+function refuses(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 2000 });
+    const done = (refused: boolean) => (socket.destroy(), resolve(refused));
+    socket.once('connect', () => done(false));
+    socket.once('timeout', () => done(false));
+    socket.once('error', (error: NodeJS.ErrnoException) => done(error.code === 'ECONNREFUSED'));
+  });
 }
 
 /** Takes the proxy's rule away again (at close). */

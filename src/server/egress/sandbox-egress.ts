@@ -13,7 +13,7 @@
  */
 import type Docker from 'dockerode';
 import { HostAllowlist } from './allowlist.js';
-import { allowProxy, ensureRegistriesNetwork, removeProxyRule, type RegistriesNetwork } from './egress-network.js';
+import { allowProxy, ensureRegistriesNetwork, removeProxyRule, removeStaleProxyRules, type RegistriesNetwork } from './egress-network.js';
 import { followFirewallRefusals, type FirewallRefusal } from './firewall-log.js';
 import { ForwardProxy, type EgressRefusal, type SandboxIdentity } from './forward-proxy.js';
 import type { SandboxNetworkOptions } from '../local-engine/sandbox-network.js';
@@ -122,6 +122,8 @@ export class SandboxEgress {
       this.#config.log(`egress proxy for registries listening on ${this.#network.gateway}:${this.#port} (network ${this.#network.name})`);
     }
     if (this.#network.firewall) this.#followFirewall(this.#network.logPrefix);
+    const stale = await removeStaleProxyRules(this.#network);
+    if (stale.length) this.#config.log(`egress: removed the firewall rules of proxies no longer listening (ports ${stale.join(', ')}; their servers were killed, not closed)`);
     await allowProxy(this.#network, this.#port);
   }
 
