@@ -142,8 +142,6 @@ export class SandboxEgress {
     if (this.#firewallLog?.prefix === prefix) return;
     this.#firewallLog?.stop();
     const refused = async ({ source, target }: FirewallRefusal) => {
-      // Hosts set up by an older version may log ahead of the proxy's rule, so its own port shows up here.
-      if (target === `${this.#network!.gateway}:${this.#port}`) return;
       const sandbox = await this.#identify(source).catch(() => undefined);
       if (sandbox?.session) this.#config.log(describeRefusal({ sandbox, address: source, target, reason: 'refused by the firewall (a direct connection, not through the proxy)' }));
     };
