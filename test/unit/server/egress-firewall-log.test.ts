@@ -1,6 +1,9 @@
 /** The firewall's refusal log: its rules and the kernel log lines read back, without Docker. Node only. */
 import { expect } from 'chai';
-import { parseFirewallRefusal } from '../../../src/server/egress/firewall-log.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { followFirewallRefusals, parseFirewallRefusal } from '../../../src/server/egress/firewall-log.js';
 import { refusalLogPrefix, sandboxFirewallRules } from '../../../src/server/local-engine/sandbox-network.js';
 
 const prefix = refusalLogPrefix('dba5272aed57b1c0ffee');
@@ -12,13 +15,40 @@ describe('egress firewall log', () => {
     expect(jumps).to.deep.equal(['INPUT ACCEPT', 'INPUT LOG', 'INPUT REJECT', 'DOCKER-USER LOG', 'DOCKER-USER REJECT']);
     const log = rules[3]!;
     expect(log.join(' ')).to.contain('-i csbx1 -d 0.0.0.0/0 -m conntrack --ctstate NEW');
-    expect(log.join(' ')).to.contain('--hashlimit-mode srcip');
+    expect(log.join(' ')).to.contain('--hashlimit-upto 10/sec --hashlimit-burst 20 --hashlimit-mode srcip');
     expect(sandboxFirewallRules({ bridge: 'csbx1' }).some((rule) => rule.includes('LOG'))).to.equal(false);
   });
 
   it('keeps the prefix within the kernel limit of 29 characters, naming the network', () => {
     expect(prefix).to.equal('csbx-refused dba5272aed57: ');
     expect(prefix.length).to.be.at.most(29);
+  });
+
+  it('says why when the kernel log cannot be read: no dmesg, or not allowed to read it', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'fake-dmesg-'));
+    // What dmesg prints without CAP_SYSLOG when kernel.dmesg_restrict is 1.
+    writeFileSync(join(bin, 'dmesg'), '#!/bin/sh\necho "dmesg: read kernel buffer failed: Operation not permitted" >&2\nexit 1\n', { mode: 0o755 });
+    const reasonWith = async (path: string) => {
+      const saved = process.env['PATH'];
+      const reasons: string[] = [];
+      let first!: Promise<void>;
+      process.env['PATH'] = path;
+      try {
+        first = new Promise((resolve) => followFirewallRefusals(prefix, () => undefined, (reason) => (reasons.push(reason), resolve())));
+      } finally {
+        process.env['PATH'] = saved;
+      }
+      await first;
+      // Any later event of the ended process (close, exit) comes within the next turns of the event loop.
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+      return reasons;
+    };
+    try {
+      expect(await reasonWith('/nonexistent')).to.have.length(1).and.to.satisfy((reasons: string[]) => reasons[0]!.includes('ENOENT'));
+      expect(await reasonWith(bin)).to.deep.equal(['dmesg: read kernel buffer failed: Operation not permitted']);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 
   it('reads the source and the target of TCP, UDP and ICMP refusals, and ignores other lines', () => {
