@@ -17,7 +17,6 @@ import { attributeTo, type HopSigner } from './hop.js';
 import type { Membership, Peer } from './membership.js';
 import { ownerOfSession } from './owner.js';
 
-
 /** This server's room: sessions open or starting, the limit, and whether it still takes new ones. */
 export interface Capacity {
   sessions: number;
@@ -58,8 +57,8 @@ export class FleetFrontDoor implements FrontDoor {
 
   request(req: IncomingMessage, res: ServerResponse): boolean {
     const hopped = this.#arrived(req);
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (hopped || !this.#context.membership.configured) return false;
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const about = sessionOf(req, this.#context.previews, path);
     if (about) {
       if (ownerOfSession(about.session) === this.#context.owner()) return false;
