@@ -393,7 +393,8 @@ func TestForkBombLeavesTheAgentServing(t *testing.T) {
 	if code, out := s.run("sh", "-c", "ls /proc/1/task | wc -l"); code != 0 || atoi(t, out) < reservedThreads {
 		t.Fatalf("the agent runs %q threads, fewer than the %d it reserves", out, reservedThreads)
 	}
-	bomb := s.spawn([]string{"bash", "-c", "exec 2>/dev/null; :(){ :|:& };:; sleep 1000"}, nil)
+	// The parent execs its sleep: a fork there can fail once the bomb is full, ending the parent (exit 2) too early.
+	bomb := s.spawn([]string{"bash", "-c", "exec 2>/dev/null; :(){ :|:& };:; exec sleep 1000"}, nil)
 	deadline := time.Now().Add(30 * time.Second)
 	for pidsInUse(t, s.name) < 250 {
 		if time.Now().After(deadline) {

@@ -51,8 +51,9 @@ describe('hostile: abuse from inside a sandbox', function () {
     const id = bomb.containerId!;
     try {
       // The classic bomb, its parent kept alive (as in an interactive shell): a parent
-      // that exits takes its process tree with it, and the bomb with it.
-      const parent = await bomb.exec('bash', ['-c', 'exec 2>/dev/null; :(){ :|:& };:; sleep 3600']);
+      // that exits takes its process tree with it, and the bomb with it. The parent
+      // execs its sleep: a fork there can fail once the bomb fills the limit, ending it early.
+      const parent = await bomb.exec('bash', ['-c', 'exec 2>/dev/null; :(){ :|:& };:; exec sleep 3600']);
       let peak = 0;
       for (let i = 0; i < 40 && peak < 120; i++) {
         peak = Math.max(peak, (await usage(bomb)).pids);
